@@ -1,0 +1,278 @@
+//! Requests, replies and events.
+
+use crate::codes::{ErrorCode, ExitReason, MemberExitReason};
+use crate::ids::{ConferenceId, MemberId};
+use crate::model::{ConferenceConfig, ConferenceInfo, ConfrType, Member, Role};
+use serde::{Deserialize, Serialize};
+
+/// Client → server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientMessage {
+    /// Chosen by the client; echoed in the one reply this request gets.
+    pub rid: u32,
+    pub req: Request,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum Request {
+    /// Must come first on a connection; everything else before it is refused with -100.
+    Auth {
+        token: String,
+        protocol: u32,
+    },
+    CreateConference {
+        confr_type: ConfrType,
+        #[serde(default)]
+        password: Option<String>,
+        #[serde(default)]
+        config: ConferenceConfig,
+    },
+    GetTicket {
+        confr_id: ConferenceId,
+        #[serde(default)]
+        password: Option<String>,
+    },
+    /// Join with a ticket (or the roleToken a join returned).
+    Join {
+        confr_id: ConferenceId,
+        ticket: String,
+        #[serde(default)]
+        ext: Option<String>,
+        #[serde(default)]
+        nick_name: Option<String>,
+    },
+    /// Join a conference by name, creating it if it does not exist.
+    JoinRoom {
+        room_name: String,
+        #[serde(default)]
+        password: Option<String>,
+        #[serde(default)]
+        role: Option<Role>,
+        #[serde(default)]
+        confr_type: Option<ConfrType>,
+        #[serde(default)]
+        config: ConferenceConfig,
+        #[serde(default)]
+        nick_name: Option<String>,
+        #[serde(default)]
+        ext: Option<String>,
+    },
+    Exit {
+        confr_id: ConferenceId,
+    },
+    Destroy {
+        confr_id: ConferenceId,
+    },
+    /// `members` holds member ids or user names.
+    Kick {
+        confr_id: ConferenceId,
+        members: Vec<String>,
+    },
+    GrantRole {
+        confr_id: ConferenceId,
+        members: Vec<String>,
+        role: Role,
+    },
+    GetInfo {
+        confr_id: ConferenceId,
+        #[serde(default)]
+        password: Option<String>,
+    },
+    Ping,
+}
+
+/// Server → client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The one answer to the request with id `rid`. `rid` is 0 when the request
+    /// could not even be parsed far enough to read its id.
+    Reply {
+        rid: u32,
+        body: ReplyBody,
+    },
+    Event(Event),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyBody {
+    Ok(Response),
+    Err(ErrorBody),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum Response {
+    Authed {
+        user: String,
+        app_id: String,
+        protocol: u32,
+    },
+    /// createConference: the conference and an ADMIN ticket for its creator.
+    Created {
+        confr_id: ConferenceId,
+        confr_type: ConfrType,
+        ticket: String,
+        role_token: String,
+    },
+    Ticket {
+        ticket: String,
+    },
+    Joined(Joined),
+    Info(ConferenceInfo),
+    Done,
+    Pong,
+}
+
+/// The answer to a join: who you are in the conference and who is already there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Joined {
+    pub confr_id: ConferenceId,
+    #[serde(rename = "type")]
+    pub confr_type: ConfrType,
+    pub join_id: MemberId,
+    pub role: Role,
+    /// Proves this user's role in this conference; accepted in place of a ticket.
+    pub role_token: String,
+    pub ticket: String,
+    /// Whether this join created the conference (joinRoom on a new name).
+    pub created: bool,
+    /// The members this member may see, without itself, in join order.
+    pub members: Vec<Member>,
+}
+
+/// A state change pushed to the members it concerns, in the order it happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum Event {
+    MemberJoined {
+        confr_id: ConferenceId,
+        member: Member,
+    },
+    MemberExited {
+        confr_id: ConferenceId,
+        member: Member,
+        reason: MemberExitReason,
+    },
+    /// Another member's role changed (and it stays visible to you).
+    MemberRoleChanged {
+        confr_id: ConferenceId,
+        member: Member,
+    },
+    /// Your own role changed; `role_token` proves the new one.
+    RoleChanged {
+        confr_id: ConferenceId,
+        role: Role,
+        role_token: String,
+    },
+    /// You are no longer in the conference.
+    ConferenceExited {
+        confr_id: ConferenceId,
+        reason: ExitReason,
+    },
+}
+
+impl Event {
+    pub fn confr_id(&self) -> &ConferenceId {
+        match self {
+            Event::MemberJoined { confr_id, .. }
+            | Event::MemberExited { confr_id, .. }
+            | Event::MemberRoleChanged { confr_id, .. }
+            | Event::RoleChanged { confr_id, .. }
+            | Event::ConferenceExited { confr_id, .. } => confr_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_wire_shape_is_externally_tagged_camel_case() {
+        let msg = ClientMessage {
+            rid: 7,
+            req: Request::GetTicket {
+                confr_id: "C1".into(),
+                password: Some("pw".into()),
+            },
+        };
+        let json = serde_json::to_string(&msg).unwrap();
+        assert_eq!(
+            json,
+            r#"{"rid":7,"req":{"get_ticket":{"confrId":"C1","password":"pw"}}}"#
+        );
+        assert_eq!(serde_json::from_str::<ClientMessage>(&json).unwrap(), msg);
+    }
+
+    #[test]
+    fn unit_requests_and_defaults_parse() {
+        let ping: ClientMessage = serde_json::from_str(r#"{"rid":1,"req":"ping"}"#).unwrap();
+        assert_eq!(ping.req, Request::Ping);
+        let create: ClientMessage =
+            serde_json::from_str(r#"{"rid":2,"req":{"create_conference":{"confrType":12}}}"#)
+                .unwrap();
+        match create.req {
+            Request::CreateConference {
+                confr_type, config, ..
+            } => {
+                assert_eq!(confr_type, ConfrType::Live);
+                assert_eq!(config.max_audience_count, 600);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_role_is_a_parse_error() {
+        let r = serde_json::from_str::<ClientMessage>(
+            r#"{"rid":3,"req":{"grant_role":{"confrId":"C","members":["a"],"role":5}}}"#,
+        );
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn replies_and_events_round_trip() {
+        let msgs = vec![
+            ServerMessage::Reply {
+                rid: 4,
+                body: ReplyBody::Err(ErrorBody::new(ErrorCode::WrongPassword, "wrong password")),
+            },
+            ServerMessage::Event(Event::ConferenceExited {
+                confr_id: "C".into(),
+                reason: ExitReason::Kicked,
+            }),
+        ];
+        for m in msgs {
+            let json = serde_json::to_string(&m).unwrap();
+            assert_eq!(serde_json::from_str::<ServerMessage>(&json).unwrap(), m);
+        }
+        let json = serde_json::to_string(&ServerMessage::Reply {
+            rid: 4,
+            body: ReplyBody::Err(ErrorBody::new(ErrorCode::WrongPassword, "x")),
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            r#"{"reply":{"rid":4,"body":{"err":{"code":-508,"message":"x"}}}}"#
+        );
+    }
+}

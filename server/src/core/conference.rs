@@ -1,0 +1,285 @@
+//! One conference: its roster, its rules and who sees whom.
+//!
+//! Visibility rule (emedia's): audience members are shown only to ADMINs; everyone
+//! else is shown to everyone. Every roster change goes through this file, which emits
+//! the events that keep each member's view equal to [`Conference::visible_to`].
+
+use super::outbox::{Outbox, SessionId};
+use emedia_protocol::{
+    ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, Event, Member, MemberExitReason,
+    MemberId, Role,
+};
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+
+/// A member and the connection it joined from.
+#[derive(Clone, Debug)]
+pub struct Seat {
+    pub member: Member,
+    pub session: SessionId,
+}
+
+#[derive(Debug)]
+pub struct Conference {
+    pub id: ConferenceId,
+    pub confr_type: ConfrType,
+    pub room_name: Option<String>,
+    password: Option<String>,
+    pub config: ConferenceConfig,
+    /// In join order: the earliest TALKER is promoted when the last ADMIN leaves.
+    seats: Vec<Seat>,
+    /// User → when it was kicked; grants issued before that no longer open the door.
+    kicked: HashMap<String, u64>,
+    /// User → (role, when) of the last grantRole, which outranks older tickets.
+    grants: HashMap<String, (Role, u64)>,
+}
+
+fn can_see(viewer: Role, subject: Role) -> bool {
+    viewer == Role::Admin || subject != Role::Audience
+}
+
+impl Conference {
+    pub fn new(
+        id: ConferenceId,
+        confr_type: ConfrType,
+        room_name: Option<String>,
+        password: Option<String>,
+        config: ConferenceConfig,
+    ) -> Self {
+        Self {
+            id,
+            confr_type,
+            room_name,
+            password: password.filter(|p| !p.is_empty()),
+            config,
+            seats: Vec::new(),
+            kicked: HashMap::new(),
+            grants: HashMap::new(),
+        }
+    }
+
+    /// Constant-time, so the comparison leaks nothing about the password but its length.
+    pub fn password_matches(&self, given: Option<&str>) -> bool {
+        match &self.password {
+            None => true,
+            Some(p) => bool::from(p.as_bytes().ct_eq(given.unwrap_or("").as_bytes())),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seats.is_empty()
+    }
+
+    pub fn seats(&self) -> &[Seat] {
+        &self.seats
+    }
+
+    pub fn seat_of_session(&self, session: SessionId) -> Option<&Seat> {
+        self.seats.iter().find(|s| s.session == session)
+    }
+
+    pub fn seat_of_user(&self, user: &str) -> Option<&Seat> {
+        self.seats.iter().find(|s| s.member.name == user)
+    }
+
+    /// A kick or grant list names members by member id or by user name.
+    pub fn find(&self, key: &str) -> Option<&Seat> {
+        self.seats
+            .iter()
+            .find(|s| s.member.id.as_str() == key || s.member.name == key)
+    }
+
+    fn index_of(&self, id: &MemberId) -> Option<usize> {
+        self.seats.iter().position(|s| &s.member.id == id)
+    }
+
+    pub fn talker_count(&self) -> usize {
+        self.seats
+            .iter()
+            .filter(|s| s.member.role.is_talker())
+            .count()
+    }
+
+    pub fn audience_count(&self) -> usize {
+        self.seats.len() - self.talker_count()
+    }
+
+    /// Whether one more member with `role` fits, as the limits say.
+    pub fn has_room_for(&self, role: Role) -> bool {
+        if role.is_talker() {
+            self.talker_count() < self.config.max_talker_count as usize
+        } else {
+            self.audience_count() < self.config.max_audience_count as usize
+        }
+    }
+
+    /// The role a grant issued at `iat_ms` with `role` really opens the door with,
+    /// or `None` when the user was kicked after it was issued.
+    pub fn effective_role(&self, user: &str, role: Role, iat_ms: u64) -> Option<Role> {
+        if self.kicked.get(user).is_some_and(|&at| iat_ms <= at) {
+            return None;
+        }
+        match self.grants.get(user) {
+            Some(&(granted, at)) if iat_ms <= at => Some(granted),
+            _ => Some(role),
+        }
+    }
+
+    /// The members `viewer_role` may see, without `except`.
+    pub fn visible_members(&self, viewer_role: Role, except: Option<&MemberId>) -> Vec<Member> {
+        self.seats
+            .iter()
+            .filter(|s| Some(&s.member.id) != except && can_see(viewer_role, s.member.role))
+            .map(|s| s.member.clone())
+            .collect()
+    }
+
+    pub fn info(&self, viewer_role: Role) -> ConferenceInfo {
+        ConferenceInfo {
+            confr_id: self.id.clone(),
+            confr_type: self.confr_type,
+            room_name: self.room_name.clone(),
+            has_password: self.password.is_some(),
+            config: self.config.clone(),
+            members: self.visible_members(viewer_role, None),
+        }
+    }
+
+    /// Seats a new member and tells those who may see it.
+    pub fn add(&mut self, seat: Seat, out: &mut Outbox) {
+        for other in &self.seats {
+            if can_see(other.member.role, seat.member.role) {
+                out.event(
+                    other.session,
+                    Event::MemberJoined {
+                        confr_id: self.id.clone(),
+                        member: seat.member.clone(),
+                    },
+                );
+            }
+        }
+        self.seats.push(seat);
+    }
+
+    /// Removes a member and tells those who could see it. The member itself is told
+    /// by the caller, which knows why (kick, destroy, replaced, or its own exit).
+    pub fn remove(
+        &mut self,
+        id: &MemberId,
+        reason: MemberExitReason,
+        out: &mut Outbox,
+    ) -> Option<Seat> {
+        let seat = self.seats.remove(self.index_of(id)?);
+        for other in &self.seats {
+            if can_see(other.member.role, seat.member.role) {
+                out.event(
+                    other.session,
+                    Event::MemberExited {
+                        confr_id: self.id.clone(),
+                        member: seat.member.clone(),
+                        reason,
+                    },
+                );
+            }
+        }
+        Some(seat)
+    }
+
+    pub fn record_kick(&mut self, user: &str, now_ms: u64) {
+        self.kicked.insert(user.to_owned(), now_ms);
+    }
+
+    /// Changes a member's role and sends every view change it causes: the member gets
+    /// `RoleChanged`; others see it appear, disappear or change role; and a member that
+    /// gains or loses ADMIN sees the audience appear or disappear.
+    pub fn set_role(
+        &mut self,
+        id: &MemberId,
+        role: Role,
+        role_token: String,
+        now_ms: u64,
+        out: &mut Outbox,
+    ) {
+        let Some(idx) = self.index_of(id) else { return };
+        let old = self.seats[idx].member.role;
+        if old == role {
+            return;
+        }
+        self.seats[idx].member.role = role;
+        self.grants
+            .insert(self.seats[idx].member.name.clone(), (role, now_ms));
+        let subject = &self.seats[idx];
+        out.event(
+            subject.session,
+            Event::RoleChanged {
+                confr_id: self.id.clone(),
+                role,
+                role_token,
+            },
+        );
+        for (i, other) in self.seats.iter().enumerate() {
+            if i == idx {
+                continue;
+            }
+            let viewer = other.member.role;
+            // How `other` sees the subject...
+            let change = view_change(can_see(viewer, old), can_see(viewer, role));
+            self.emit(other.session, &subject.member, change, true, out);
+            // ...and how the subject sees `other`.
+            let change = view_change(can_see(old, viewer), can_see(role, viewer));
+            self.emit(subject.session, &other.member, change, false, out);
+        }
+    }
+
+    fn emit(
+        &self,
+        to: SessionId,
+        member: &Member,
+        change: ViewChange,
+        role_news: bool,
+        out: &mut Outbox,
+    ) {
+        let confr_id = self.id.clone();
+        let member = member.clone();
+        let event = match change {
+            ViewChange::Appeared => Event::MemberJoined { confr_id, member },
+            ViewChange::Disappeared => Event::MemberExited {
+                confr_id,
+                member,
+                reason: MemberExitReason::Hidden,
+            },
+            ViewChange::Stayed if role_news => Event::MemberRoleChanged { confr_id, member },
+            ViewChange::Stayed | ViewChange::Unseen => return,
+        };
+        out.event(to, event);
+    }
+
+    /// emedia's rule: when the last ADMIN has gone, the earliest TALKER becomes ADMIN.
+    /// Returns the member to promote, if any, passing over `except` (members who were
+    /// just demoted: an ADMIN that steps down must not be handed the role straight back).
+    pub fn successor_admin(&self, except: &[MemberId]) -> Option<MemberId> {
+        if self.seats.iter().any(|s| s.member.role == Role::Admin) {
+            return None;
+        }
+        self.seats
+            .iter()
+            .find(|s| s.member.role == Role::Talker && !except.contains(&s.member.id))
+            .map(|s| s.member.id.clone())
+    }
+}
+
+enum ViewChange {
+    Appeared,
+    Disappeared,
+    Stayed,
+    Unseen,
+}
+
+fn view_change(before: bool, after: bool) -> ViewChange {
+    match (before, after) {
+        (false, true) => ViewChange::Appeared,
+        (true, false) => ViewChange::Disappeared,
+        (true, true) => ViewChange::Stayed,
+        (false, false) => ViewChange::Unseen,
+    }
+}

@@ -1,0 +1,737 @@
+//! The server's conference logic as a sans-IO state machine.
+//!
+//! Inputs: `handle_connect`, `handle_text` (one signaling frame), `handle_disconnect`
+//! and `handle_timeout`, each with the current time. Outputs: drain `poll_output`
+//! after every input (messages in the order they must be delivered), then ask
+//! `poll_timeout` when to call `handle_timeout` next. No IO, no clock, no threads:
+//! the driver in `hub.rs` owns those.
+//!
+//! Ordering: the events a request causes are queued before its reply, so when a
+//! caller's promise resolves its own hooks have already seen the change.
+
+mod conference;
+mod outbox;
+mod store;
+mod validate;
+
+pub use conference::{Conference, Seat};
+pub use outbox::{Output, SessionId};
+pub use store::{ConferenceStore, MemoryStore};
+
+use crate::auth::{Grant, Keys};
+use emedia_protocol::{
+    ClientMessage, ConferenceConfig, ConferenceId, ConfrType, ErrorBody, ErrorCode, Event,
+    ExitReason, Joined, Member, MemberExitReason, MemberId, Request, Response, Role,
+    PROTOCOL_VERSION,
+};
+use outbox::Outbox;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Clone, Debug)]
+pub struct CoreConfig {
+    /// How long tickets and role tokens stay valid.
+    pub ticket_ttl_secs: u64,
+    /// How long a created conference waits for its first member.
+    pub empty_conference_ttl_ms: u64,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self {
+            ticket_ttl_secs: 600,
+            empty_conference_ttl_ms: 120_000,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Session {
+    user: Option<String>,
+    conferences: BTreeSet<ConferenceId>,
+}
+
+type Reply = Result<Response, ErrorBody>;
+
+fn err(code: ErrorCode, msg: impl Into<String>) -> ErrorBody {
+    ErrorBody::new(code, msg)
+}
+
+pub struct Core<S: ConferenceStore = MemoryStore> {
+    config: CoreConfig,
+    keys: Keys,
+    store: S,
+    sessions: HashMap<SessionId, Session>,
+    rng: StdRng,
+    /// Created conferences still waiting for their first member, by deadline.
+    empty_deadlines: BTreeSet<(u64, ConferenceId)>,
+    out: Outbox,
+}
+
+impl Core<MemoryStore> {
+    pub fn new(config: CoreConfig, keys: Keys, seed: u64) -> Self {
+        Self::with_store(config, keys, MemoryStore::default(), seed)
+    }
+}
+
+impl<S: ConferenceStore> Core<S> {
+    pub fn with_store(config: CoreConfig, keys: Keys, store: S, seed: u64) -> Self {
+        Self {
+            config,
+            keys,
+            store,
+            sessions: HashMap::new(),
+            rng: StdRng::seed_from_u64(seed),
+            empty_deadlines: BTreeSet::new(),
+            out: Outbox::default(),
+        }
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    pub fn conference_count(&self) -> usize {
+        self.store.len()
+    }
+
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn conference(&self, id: &ConferenceId) -> Option<&Conference> {
+        self.store.get(id)
+    }
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop()
+    }
+
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.empty_deadlines.first().map(|(at, _)| *at)
+    }
+
+    pub fn handle_connect(&mut self, sid: SessionId) {
+        self.sessions.insert(sid, Session::default());
+    }
+
+    /// The connection is gone: its members leave every conference, as network failures.
+    pub fn handle_disconnect(&mut self, sid: SessionId, now_ms: u64) {
+        let Some(session) = self.sessions.remove(&sid) else {
+            return;
+        };
+        for confr_id in session.conferences {
+            self.leave_session(sid, &confr_id, MemberExitReason::Network, None, now_ms);
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        while let Some((at, id)) = self.empty_deadlines.first().cloned() {
+            if at > now_ms {
+                break;
+            }
+            self.empty_deadlines.remove(&(at, id.clone()));
+            if self.store.get(&id).is_some_and(Conference::is_empty) {
+                tracing::info!(confr = %id, "conference removed: nobody joined in time");
+                self.store.remove(&id);
+            }
+        }
+    }
+
+    /// One signaling frame. Anything unparseable still gets exactly one error reply.
+    pub fn handle_text(&mut self, sid: SessionId, text: &str, now_ms: u64) {
+        match serde_json::from_str::<ClientMessage>(text) {
+            Ok(msg) => self.handle_request(sid, msg, now_ms),
+            Err(e) => {
+                let (rid, body) = describe_parse_error(text, &e);
+                self.out.reply(sid, rid, Err(body));
+            }
+        }
+    }
+
+    pub fn handle_request(&mut self, sid: SessionId, msg: ClientMessage, now_ms: u64) {
+        let result = self.dispatch(sid, msg.req, now_ms);
+        if let Err(e) = &result {
+            tracing::debug!(session = sid.0, code = e.code.code(), msg = %e.message, "request refused");
+        }
+        self.out.reply(sid, msg.rid, result);
+    }
+
+    fn dispatch(&mut self, sid: SessionId, req: Request, now_ms: u64) -> Reply {
+        let Some(session) = self.sessions.get(&sid) else {
+            return Err(err(ErrorCode::BadRequest, "unknown session"));
+        };
+        let user = match (&session.user, req) {
+            (None, Request::Auth { token, protocol }) => {
+                return self.auth(sid, &token, protocol, now_ms)
+            }
+            (Some(_), Request::Auth { .. }) => {
+                return Err(err(ErrorCode::BadRequest, "already authenticated"))
+            }
+            (_, Request::Ping) => return Ok(Response::Pong),
+            (None, _) => {
+                return Err(err(
+                    ErrorCode::TokenInvalid,
+                    "authenticate first: call setIdentity",
+                ))
+            }
+            (Some(user), req) => (user.clone(), req),
+        };
+        let (user, req) = user;
+        match req {
+            Request::CreateConference {
+                confr_type,
+                password,
+                config,
+            } => self.create(&user, confr_type, password, config, now_ms),
+            Request::GetTicket { confr_id, password } => {
+                self.ticket(&user, &confr_id, password.as_deref(), now_ms)
+            }
+            Request::Join {
+                confr_id,
+                ticket,
+                ext,
+                nick_name,
+            } => self.join_with_ticket(sid, &user, &confr_id, &ticket, nick_name, ext, now_ms),
+            Request::JoinRoom {
+                room_name,
+                password,
+                role,
+                confr_type,
+                config,
+                nick_name,
+                ext,
+            } => {
+                let room = RoomJoin {
+                    room_name,
+                    password,
+                    role,
+                    confr_type,
+                    config,
+                    nick_name,
+                    ext,
+                };
+                self.join_room(sid, &user, room, now_ms)
+            }
+            Request::Exit { confr_id } => {
+                self.own_seat(sid, &confr_id)?;
+                self.leave_session(sid, &confr_id, MemberExitReason::Left, None, now_ms);
+                Ok(Response::Done)
+            }
+            Request::Destroy { confr_id } => self.destroy(sid, &confr_id),
+            Request::Kick { confr_id, members } => self.kick(sid, &confr_id, &members, now_ms),
+            Request::GrantRole {
+                confr_id,
+                members,
+                role,
+            } => self.grant(sid, &confr_id, &members, role, now_ms),
+            Request::GetInfo { confr_id, password } => {
+                self.info(sid, &confr_id, password.as_deref())
+            }
+            Request::Auth { .. } | Request::Ping => unreachable!("handled above"),
+        }
+    }
+
+    fn auth(&mut self, sid: SessionId, token: &str, protocol: u32, now_ms: u64) -> Reply {
+        if protocol != PROTOCOL_VERSION {
+            return Err(err(
+                ErrorCode::ClientNotSupported,
+                format!(
+                    "protocol {protocol} is not supported; this server speaks {PROTOCOL_VERSION}"
+                ),
+            ));
+        }
+        let user = self.keys.verify_user_token(token, now_ms / 1000)?;
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            s.user = Some(user.clone());
+        }
+        Ok(Response::Authed {
+            user,
+            app_id: self.keys.app_id().to_owned(),
+            protocol: PROTOCOL_VERSION,
+        })
+    }
+
+    fn new_id(&mut self, prefix: char) -> String {
+        format!("{prefix}{:016x}", self.rng.random::<u64>())
+    }
+
+    fn grant_token(&self, user: &str, confr_id: &ConferenceId, role: Role, now_ms: u64) -> String {
+        self.keys.mint_grant(&Grant {
+            sub: user.to_owned(),
+            cid: confr_id.clone(),
+            role,
+            iat_ms: now_ms,
+            exp: now_ms / 1000 + self.config.ticket_ttl_secs,
+        })
+    }
+
+    fn create(
+        &mut self,
+        user: &str,
+        confr_type: ConfrType,
+        password: Option<String>,
+        config: ConferenceConfig,
+        now_ms: u64,
+    ) -> Reply {
+        validate::config(&config)?;
+        validate::optional_text("password", password.as_deref(), validate::MAX_NAME_CHARS)?;
+        let id = ConferenceId(self.new_id('C'));
+        self.store.insert(Conference::new(
+            id.clone(),
+            confr_type,
+            None,
+            password,
+            config,
+        ));
+        self.empty_deadlines
+            .insert((now_ms + self.config.empty_conference_ttl_ms, id.clone()));
+        tracing::info!(confr = %id, %user, "conference created");
+        Ok(Response::Created {
+            ticket: self.grant_token(user, &id, Role::Admin, now_ms),
+            role_token: self.grant_token(user, &id, Role::Admin, now_ms),
+            confr_id: id,
+            confr_type,
+        })
+    }
+
+    fn ticket(
+        &mut self,
+        user: &str,
+        confr_id: &ConferenceId,
+        password: Option<&str>,
+        now_ms: u64,
+    ) -> Reply {
+        let conf = self.find(confr_id)?;
+        if !conf.password_matches(password) {
+            return Err(err(ErrorCode::WrongPassword, "wrong password"));
+        }
+        let role = conf.confr_type.default_role();
+        Ok(Response::Ticket {
+            ticket: self.grant_token(user, confr_id, role, now_ms),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn join_with_ticket(
+        &mut self,
+        sid: SessionId,
+        user: &str,
+        confr_id: &ConferenceId,
+        ticket: &str,
+        nick_name: Option<String>,
+        ext: Option<String>,
+        now_ms: u64,
+    ) -> Reply {
+        validate::ext(ext.as_deref())?;
+        validate::optional_text("nickName", nick_name.as_deref(), validate::MAX_NAME_CHARS)?;
+        let grant = self
+            .keys
+            .verify_grant(ticket, user, confr_id, now_ms / 1000)?;
+        let conf = self.find(confr_id)?;
+        let role = conf
+            .effective_role(user, grant.role, grant.iat_ms)
+            .ok_or_else(|| {
+                err(
+                    ErrorCode::TicketInvalid,
+                    "ticket revoked: you were kicked from this conference",
+                )
+            })?;
+        let joining = Joining {
+            role,
+            nick_name,
+            ext,
+            ticket: ticket.to_owned(),
+            created: false,
+        };
+        self.seat(sid, user, confr_id, joining, now_ms)
+            .map(Response::Joined)
+    }
+
+    fn join_room(&mut self, sid: SessionId, user: &str, room: RoomJoin, now_ms: u64) -> Reply {
+        validate::room_name(&room.room_name)?;
+        validate::ext(room.ext.as_deref())?;
+        validate::optional_text(
+            "nickName",
+            room.nick_name.as_deref(),
+            validate::MAX_NAME_CHARS,
+        )?;
+        validate::optional_text(
+            "password",
+            room.password.as_deref(),
+            validate::MAX_NAME_CHARS,
+        )?;
+        let (confr_id, role, created) = match self.store.room(&room.room_name) {
+            Some(id) => {
+                let conf = self.find(&id)?;
+                if !conf.password_matches(room.password.as_deref()) {
+                    return Err(err(ErrorCode::WrongPassword, "wrong password"));
+                }
+                // Only the room's creator chooses ADMIN; later joiners get at most TALKER.
+                let wanted = room.role.unwrap_or(conf.confr_type.default_role());
+                (id, wanted.at_most(Role::Talker), false)
+            }
+            None => {
+                validate::config(&room.config)?;
+                let id = ConferenceId(self.new_id('C'));
+                let confr_type = room.confr_type.unwrap_or(ConfrType::Communication);
+                let conf = Conference::new(
+                    id.clone(),
+                    confr_type,
+                    Some(room.room_name.clone()),
+                    room.password,
+                    room.config,
+                );
+                self.store.insert(conf);
+                tracing::info!(confr = %id, room = %room.room_name, %user, "room created");
+                (id, room.role.unwrap_or(Role::Admin), true)
+            }
+        };
+        let joining = Joining {
+            role,
+            nick_name: room.nick_name,
+            ext: room.ext,
+            ticket: self.grant_token(user, &confr_id, role, now_ms),
+            created,
+        };
+        let joined = self.seat(sid, user, &confr_id, joining, now_ms);
+        if joined.is_err() && created {
+            self.store.remove(&confr_id);
+        }
+        joined.map(Response::Joined)
+    }
+
+    /// The common end of every join: limits, replacing an older session of the same
+    /// user, seating, and the events.
+    fn seat(
+        &mut self,
+        sid: SessionId,
+        user: &str,
+        confr_id: &ConferenceId,
+        j: Joining,
+        now_ms: u64,
+    ) -> Result<Joined, ErrorBody> {
+        let member_id = MemberId(self.new_id('M'));
+        let role_token = self.grant_token(user, confr_id, j.role, now_ms);
+        let conf = self.find(confr_id)?;
+        if conf.seat_of_session(sid).is_some() {
+            return Err(err(ErrorCode::BadRequest, "already in this conference"));
+        }
+        let previous = conf.seat_of_user(user).cloned();
+        let replaces_same_kind = previous
+            .as_ref()
+            .is_some_and(|p| p.member.role.is_talker() == j.role.is_talker());
+        if !conf.has_room_for(j.role) && !replaces_same_kind {
+            return Err(if j.role.is_talker() {
+                err(
+                    ErrorCode::TooManyTalkers,
+                    format!(
+                        "the conference already has {} talkers",
+                        conf.config.max_talker_count
+                    ),
+                )
+            } else {
+                err(
+                    ErrorCode::TooManyMembers,
+                    format!(
+                        "the conference already has {} audience members",
+                        conf.config.max_audience_count
+                    ),
+                )
+            });
+        }
+        if let Some(prev) = previous {
+            // One roster entry per user: the newer login wins.
+            self.leave_session(
+                prev.session,
+                confr_id,
+                MemberExitReason::Replaced,
+                Some(ExitReason::LoggedInElsewhere),
+                now_ms,
+            );
+        }
+        let member = Member {
+            id: member_id.clone(),
+            name: user.to_owned(),
+            global_name: format!("{}#{}", self.keys.app_id(), user),
+            nick_name: j.nick_name,
+            ext: j.ext,
+            role: j.role,
+        };
+        let conf = self
+            .store
+            .get_mut(confr_id)
+            .ok_or_else(|| err(ErrorCode::ConferenceNotFound, "conference does not exist"))?;
+        conf.add(
+            Seat {
+                member,
+                session: sid,
+            },
+            &mut self.out,
+        );
+        let members = conf.visible_members(j.role, Some(&member_id));
+        let confr_type = conf.confr_type;
+        self.empty_deadlines.retain(|(_, id)| id != confr_id);
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            s.conferences.insert(confr_id.clone());
+        }
+        tracing::info!(confr = %confr_id, %user, role = j.role.code(), "member joined");
+        Ok(Joined {
+            confr_id: confr_id.clone(),
+            confr_type,
+            join_id: member_id,
+            role: j.role,
+            role_token,
+            ticket: j.ticket,
+            created: j.created,
+            members,
+        })
+    }
+
+    fn find(&self, confr_id: &ConferenceId) -> Result<&Conference, ErrorBody> {
+        self.store.get(confr_id).ok_or_else(|| {
+            err(
+                ErrorCode::ConferenceNotFound,
+                format!("conference {confr_id} does not exist"),
+            )
+        })
+    }
+
+    /// The caller's seat in a conference it must be in.
+    fn own_seat(&self, sid: SessionId, confr_id: &ConferenceId) -> Result<&Seat, ErrorBody> {
+        self.find(confr_id)?
+            .seat_of_session(sid)
+            .ok_or_else(|| err(ErrorCode::MemberInvalid, "you are not in this conference"))
+    }
+
+    fn own_admin_seat(&self, sid: SessionId, confr_id: &ConferenceId) -> Result<&Seat, ErrorBody> {
+        let seat = self.own_seat(sid, confr_id)?;
+        if seat.member.role != Role::Admin {
+            return Err(err(ErrorCode::IllegalRights, "only an ADMIN may do this"));
+        }
+        Ok(seat)
+    }
+
+    /// Removes `sid`'s member from a conference; tells the member only if `told` is set.
+    fn leave_session(
+        &mut self,
+        sid: SessionId,
+        confr_id: &ConferenceId,
+        reason: MemberExitReason,
+        told: Option<ExitReason>,
+        now_ms: u64,
+    ) {
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            s.conferences.remove(confr_id);
+        }
+        let Some(conf) = self.store.get_mut(confr_id) else {
+            return;
+        };
+        let Some(id) = conf.seat_of_session(sid).map(|s| s.member.id.clone()) else {
+            return;
+        };
+        conf.remove(&id, reason, &mut self.out);
+        if let Some(reason) = told {
+            self.out.event(
+                sid,
+                Event::ConferenceExited {
+                    confr_id: confr_id.clone(),
+                    reason,
+                },
+            );
+        }
+        if conf.is_empty() {
+            tracing::info!(confr = %confr_id, "conference ended: last member left");
+            self.store.remove(confr_id);
+        } else {
+            self.promote_if_no_admin(confr_id, &[], now_ms);
+        }
+    }
+
+    fn promote_if_no_admin(&mut self, confr_id: &ConferenceId, except: &[MemberId], now_ms: u64) {
+        let Some(conf) = self.store.get(confr_id) else {
+            return;
+        };
+        let Some(heir) = conf.successor_admin(except) else {
+            return;
+        };
+        let user = conf
+            .find(heir.as_str())
+            .map(|s| s.member.name.clone())
+            .unwrap_or_default();
+        let token = self.grant_token(&user, confr_id, Role::Admin, now_ms);
+        if let Some(conf) = self.store.get_mut(confr_id) {
+            conf.set_role(&heir, Role::Admin, token, now_ms, &mut self.out);
+        }
+    }
+
+    fn destroy(&mut self, sid: SessionId, confr_id: &ConferenceId) -> Reply {
+        self.own_admin_seat(sid, confr_id)?;
+        let conf = self.store.remove(confr_id).expect("checked above");
+        for seat in conf.seats() {
+            if let Some(s) = self.sessions.get_mut(&seat.session) {
+                s.conferences.remove(confr_id);
+            }
+            self.out.event(
+                seat.session,
+                Event::ConferenceExited {
+                    confr_id: confr_id.clone(),
+                    reason: ExitReason::Closed,
+                },
+            );
+        }
+        tracing::info!(confr = %confr_id, "conference destroyed");
+        Ok(Response::Done)
+    }
+
+    /// Resolves every name in a kick or grant list, all or nothing.
+    fn targets(&self, confr_id: &ConferenceId, names: &[String]) -> Result<Vec<Seat>, ErrorBody> {
+        validate::targets(names)?;
+        let conf = self.find(confr_id)?;
+        let mut seats: Vec<Seat> = Vec::with_capacity(names.len());
+        for name in names {
+            let seat = conf.find(name).ok_or_else(|| {
+                err(
+                    ErrorCode::MemberInvalid,
+                    format!("no member {name} in this conference"),
+                )
+            })?;
+            if !seats.iter().any(|s| s.member.id == seat.member.id) {
+                seats.push(seat.clone());
+            }
+        }
+        Ok(seats)
+    }
+
+    fn kick(
+        &mut self,
+        sid: SessionId,
+        confr_id: &ConferenceId,
+        names: &[String],
+        now_ms: u64,
+    ) -> Reply {
+        self.own_admin_seat(sid, confr_id)?;
+        let targets = self.targets(confr_id, names)?;
+        if targets.iter().any(|t| t.session == sid) {
+            return Err(err(
+                ErrorCode::BadParameters,
+                "you cannot kick yourself: use exitConference",
+            ));
+        }
+        for t in targets {
+            if let Some(conf) = self.store.get_mut(confr_id) {
+                conf.record_kick(&t.member.name, now_ms);
+            }
+            self.leave_session(
+                t.session,
+                confr_id,
+                MemberExitReason::Kicked,
+                Some(ExitReason::Kicked),
+                now_ms,
+            );
+        }
+        Ok(Response::Done)
+    }
+
+    fn grant(
+        &mut self,
+        sid: SessionId,
+        confr_id: &ConferenceId,
+        names: &[String],
+        role: Role,
+        now_ms: u64,
+    ) -> Reply {
+        self.own_admin_seat(sid, confr_id)?;
+        let targets = self.targets(confr_id, names)?;
+        let conf = self.find(confr_id)?;
+        let changing = targets
+            .iter()
+            .filter(|t| t.member.role.is_talker() != role.is_talker())
+            .count();
+        if role.is_talker()
+            && conf.talker_count() + changing > conf.config.max_talker_count as usize
+        {
+            return Err(err(
+                ErrorCode::TooManyTalkers,
+                "that many talkers exceed maxTalkerCount",
+            ));
+        }
+        if !role.is_talker()
+            && conf.audience_count() + changing > conf.config.max_audience_count as usize
+        {
+            return Err(err(
+                ErrorCode::TooManyMembers,
+                "that many audience members exceed maxAudienceCount",
+            ));
+        }
+        let ids: Vec<MemberId> = targets.iter().map(|t| t.member.id.clone()).collect();
+        for t in targets {
+            let token = self.grant_token(&t.member.name, confr_id, role, now_ms);
+            if let Some(conf) = self.store.get_mut(confr_id) {
+                conf.set_role(&t.member.id, role, token, now_ms, &mut self.out);
+            }
+        }
+        // An ADMIN who demoted itself may have left the conference without one.
+        self.promote_if_no_admin(confr_id, &ids, now_ms);
+        Ok(Response::Done)
+    }
+
+    fn info(&self, sid: SessionId, confr_id: &ConferenceId, password: Option<&str>) -> Reply {
+        let conf = self.find(confr_id)?;
+        let viewer = match conf.seat_of_session(sid) {
+            Some(seat) => seat.member.role,
+            None if conf.password_matches(password) => Role::Talker,
+            None => return Err(err(ErrorCode::WrongPassword, "wrong password")),
+        };
+        Ok(Response::Info(conf.info(viewer)))
+    }
+}
+
+struct Joining {
+    role: Role,
+    nick_name: Option<String>,
+    ext: Option<String>,
+    ticket: String,
+    created: bool,
+}
+
+struct RoomJoin {
+    room_name: String,
+    password: Option<String>,
+    role: Option<Role>,
+    confr_type: Option<ConfrType>,
+    config: ConferenceConfig,
+    nick_name: Option<String>,
+    ext: Option<String>,
+}
+
+/// Picks the reply to a frame that is not a valid request: its `rid` when one can be
+/// read, -501 for what is not JSON or names no known operation, -200 for wrong fields.
+fn describe_parse_error(text: &str, e: &serde_json::Error) -> (u32, ErrorBody) {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return (0, err(ErrorCode::BadRequest, "malformed JSON"));
+    };
+    let rid = value
+        .get("rid")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|r| u32::try_from(r).ok())
+        .unwrap_or(0);
+    let msg = e.to_string();
+    if msg.contains("unknown variant") {
+        (
+            rid,
+            err(ErrorCode::BadRequest, format!("unknown operation: {msg}")),
+        )
+    } else {
+        (
+            rid,
+            err(
+                ErrorCode::BadParameters,
+                format!("bad request fields: {msg}"),
+            ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,825 @@
+//! Unit tests of the sans-IO core: every operation, every error path, event order.
+
+use super::*;
+use emedia_protocol::{ReplyBody, ServerMessage};
+use std::collections::HashMap;
+
+const T0: u64 = 1_800_000_000_000;
+
+struct Harness {
+    core: Core,
+    now: u64,
+    next_sid: u64,
+    inbox: HashMap<SessionId, Vec<Event>>,
+    rid: u32,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let keys = Keys::new("app", b"0123456789abcdef0123456789abcdef");
+        Self {
+            core: Core::new(CoreConfig::default(), keys, 7),
+            now: T0,
+            next_sid: 1,
+            inbox: HashMap::new(),
+            rid: 0,
+        }
+    }
+
+    fn raw(&mut self) -> SessionId {
+        let sid = SessionId(self.next_sid);
+        self.next_sid += 1;
+        self.core.handle_connect(sid);
+        sid
+    }
+
+    fn login(&mut self, user: &str) -> SessionId {
+        let sid = self.raw();
+        let token = self
+            .core
+            .keys()
+            .mint_user_token(user, self.now / 1000, 3600);
+        self.req(
+            sid,
+            Request::Auth {
+                token,
+                protocol: PROTOCOL_VERSION,
+            },
+        )
+        .unwrap();
+        sid
+    }
+
+    fn drain(&mut self) -> Vec<(SessionId, u32, Reply)> {
+        let mut replies = vec![];
+        while let Some(Output::Send { to, msg }) = self.core.poll_output() {
+            match msg {
+                ServerMessage::Event(e) => self.inbox.entry(to).or_default().push(e),
+                ServerMessage::Reply { rid, body } => replies.push((
+                    to,
+                    rid,
+                    match body {
+                        ReplyBody::Ok(r) => Ok(r),
+                        ReplyBody::Err(e) => Err(e),
+                    },
+                )),
+            }
+        }
+        replies
+    }
+
+    fn req(&mut self, sid: SessionId, req: Request) -> Reply {
+        self.rid += 1;
+        let rid = self.rid;
+        self.core
+            .handle_request(sid, ClientMessage { rid, req }, self.now);
+        let mut replies = self.drain();
+        assert_eq!(replies.len(), 1, "exactly one reply");
+        let (to, got_rid, reply) = replies.pop().unwrap();
+        assert_eq!((to, got_rid), (sid, rid));
+        reply
+    }
+
+    fn text(&mut self, sid: SessionId, text: &str) -> (u32, Reply) {
+        self.core.handle_text(sid, text, self.now);
+        let mut replies = self.drain();
+        assert_eq!(replies.len(), 1, "exactly one reply");
+        let (_, rid, reply) = replies.pop().unwrap();
+        (rid, reply)
+    }
+
+    fn events(&mut self, sid: SessionId) -> Vec<Event> {
+        self.inbox.remove(&sid).unwrap_or_default()
+    }
+
+    fn create(&mut self, sid: SessionId, password: Option<&str>) -> (ConferenceId, String) {
+        match self.req(
+            sid,
+            Request::CreateConference {
+                confr_type: ConfrType::Communication,
+                password: password.map(str::to_owned),
+                config: ConferenceConfig::default(),
+            },
+        ) {
+            Ok(Response::Created {
+                confr_id, ticket, ..
+            }) => (confr_id, ticket),
+            other => panic!("create: {other:?}"),
+        }
+    }
+
+    fn ticket(
+        &mut self,
+        sid: SessionId,
+        confr: &ConferenceId,
+        password: Option<&str>,
+    ) -> Result<String, ErrorBody> {
+        self.req(
+            sid,
+            Request::GetTicket {
+                confr_id: confr.clone(),
+                password: password.map(str::to_owned),
+            },
+        )
+        .map(|r| match r {
+            Response::Ticket { ticket } => ticket,
+            other => panic!("ticket: {other:?}"),
+        })
+    }
+
+    fn join(
+        &mut self,
+        sid: SessionId,
+        confr: &ConferenceId,
+        ticket: &str,
+    ) -> Result<Joined, ErrorBody> {
+        self.req(
+            sid,
+            Request::Join {
+                confr_id: confr.clone(),
+                ticket: ticket.to_owned(),
+                ext: None,
+                nick_name: None,
+            },
+        )
+        .map(|r| match r {
+            Response::Joined(j) => j,
+            other => panic!("join: {other:?}"),
+        })
+    }
+
+    fn join_pw(&mut self, sid: SessionId, confr: &ConferenceId, password: Option<&str>) -> Joined {
+        let t = self.ticket(sid, confr, password).unwrap();
+        self.join(sid, confr, &t).unwrap()
+    }
+
+    fn room(
+        &mut self,
+        sid: SessionId,
+        name: &str,
+        role: Option<Role>,
+    ) -> Result<Joined, ErrorBody> {
+        self.req(
+            sid,
+            Request::JoinRoom {
+                room_name: name.into(),
+                password: None,
+                role,
+                confr_type: None,
+                config: ConferenceConfig::default(),
+                nick_name: None,
+                ext: None,
+            },
+        )
+        .map(|r| match r {
+            Response::Joined(j) => j,
+            other => panic!("joinRoom: {other:?}"),
+        })
+    }
+
+    fn grant(&mut self, sid: SessionId, confr: &ConferenceId, who: &str, role: Role) -> Reply {
+        self.req(
+            sid,
+            Request::GrantRole {
+                confr_id: confr.clone(),
+                members: vec![who.into()],
+                role,
+            },
+        )
+    }
+}
+
+fn code(r: Result<impl std::fmt::Debug, ErrorBody>) -> ErrorCode {
+    r.expect_err("expected an error").code
+}
+
+fn names(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| match e {
+            Event::MemberJoined { member, .. } => format!("joined {}", member.name),
+            Event::MemberExited { member, reason, .. } => {
+                format!("exited {} {}", member.name, reason.code())
+            }
+            Event::MemberRoleChanged { member, .. } => {
+                format!("role {} {}", member.name, member.role.code())
+            }
+            Event::RoleChanged { role, .. } => format!("my role {}", role.code()),
+            Event::ConferenceExited { reason, .. } => format!("exit {}", reason.code()),
+        })
+        .collect()
+}
+
+/// An ADMIN `a`, a TALKER `b` and an AUDIENCE `c` in one LIVE-less conference.
+fn three() -> (Harness, ConferenceId, [SessionId; 3]) {
+    let mut h = Harness::new();
+    let a = h.login("alice");
+    let b = h.login("bob");
+    let c = h.login("carol");
+    let (confr, admin_ticket) = h.create(a, Some("pw"));
+    h.join(a, &confr, &admin_ticket).unwrap();
+    h.join_pw(b, &confr, Some("pw"));
+    h.join_pw(c, &confr, Some("pw"));
+    h.grant(a, &confr, "carol", Role::Audience).unwrap();
+    for s in [a, b, c] {
+        h.events(s);
+    }
+    (h, confr, [a, b, c])
+}
+
+#[test]
+fn requests_before_auth_are_refused_and_the_session_stays_usable() {
+    let mut h = Harness::new();
+    let s = h.raw();
+    let r = h.req(
+        s,
+        Request::Exit {
+            confr_id: "C".into(),
+        },
+    );
+    assert_eq!(code(r), ErrorCode::TokenInvalid);
+    assert_eq!(h.req(s, Request::Ping).unwrap(), Response::Pong);
+    let bad = h.req(
+        s,
+        Request::Auth {
+            token: "x.y.z".into(),
+            protocol: PROTOCOL_VERSION,
+        },
+    );
+    assert_eq!(code(bad), ErrorCode::TokenInvalid);
+    let token = h.core.keys().mint_user_token("alice", T0 / 1000, 60);
+    let old = h.req(
+        s,
+        Request::Auth {
+            token: token.clone(),
+            protocol: 99,
+        },
+    );
+    assert_eq!(code(old), ErrorCode::ClientNotSupported);
+    assert!(h
+        .req(
+            s,
+            Request::Auth {
+                token,
+                protocol: PROTOCOL_VERSION
+            }
+        )
+        .is_ok());
+}
+
+#[test]
+fn create_then_join_with_ticket_makes_the_creator_admin() {
+    let mut h = Harness::new();
+    let a = h.login("alice");
+    let (confr, ticket) = h.create(a, None);
+    let j = h.join(a, &confr, &ticket).unwrap();
+    assert_eq!(j.role, Role::Admin);
+    assert!(j.members.is_empty());
+    assert_eq!(h.core.conference(&confr).unwrap().seats().len(), 1);
+}
+
+#[test]
+fn joins_are_announced_once_in_order_and_late_joiners_get_the_roster() {
+    let mut h = Harness::new();
+    let [a, b, c] = [h.login("alice"), h.login("bob"), h.login("carol")];
+    let (confr, t) = h.create(a, None);
+    h.join(a, &confr, &t).unwrap();
+    let jb = h.join_pw(b, &confr, None);
+    assert_eq!(jb.role, Role::Talker);
+    let jc = h.join_pw(c, &confr, None);
+    let roster: Vec<_> = jc.members.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(roster, ["alice", "bob"]);
+    assert_eq!(names(&h.events(a)), ["joined bob", "joined carol"]);
+    assert_eq!(names(&h.events(b)), ["joined carol"]);
+    assert!(h.events(c).is_empty());
+}
+
+#[test]
+fn wrong_password_unknown_conference_and_bad_tickets() {
+    let mut h = Harness::new();
+    let [a, b] = [h.login("alice"), h.login("bob")];
+    let (confr, admin_ticket) = h.create(a, Some("secret"));
+    assert_eq!(
+        code(h.ticket(b, &confr, Some("nope"))),
+        ErrorCode::WrongPassword
+    );
+    assert_eq!(code(h.ticket(b, &confr, None)), ErrorCode::WrongPassword);
+    assert_eq!(
+        code(h.ticket(b, &"Cnone".into(), None)),
+        ErrorCode::ConferenceNotFound
+    );
+    // Alice's ticket is not Bob's.
+    assert_eq!(
+        code(h.join(b, &confr, &admin_ticket)),
+        ErrorCode::TicketInvalid
+    );
+    assert_eq!(code(h.join(b, &confr, "garbage")), ErrorCode::TicketInvalid);
+    // A ticket for one conference does not open another.
+    let (other, _) = h.create(a, None);
+    let t = h.ticket(b, &confr, Some("secret")).unwrap();
+    assert_eq!(code(h.join(b, &other, &t)), ErrorCode::TicketInvalid);
+    // Expired.
+    h.now += 11 * 60 * 1000 + LEEWAY_MS;
+    assert_eq!(code(h.join(b, &confr, &t)), ErrorCode::TicketExpired);
+}
+
+const LEEWAY_MS: u64 = crate::auth::LEEWAY_SECS * 1000;
+
+#[test]
+fn only_admins_kick_grant_and_destroy() {
+    let (mut h, confr, [_, b, c]) = three();
+    assert_eq!(
+        code(h.req(
+            b,
+            Request::Kick {
+                confr_id: confr.clone(),
+                members: vec!["carol".into()]
+            }
+        )),
+        ErrorCode::IllegalRights
+    );
+    assert_eq!(
+        code(h.grant(b, &confr, "bob", Role::Admin)),
+        ErrorCode::IllegalRights
+    );
+    assert_eq!(
+        code(h.req(
+            c,
+            Request::Destroy {
+                confr_id: confr.clone()
+            }
+        )),
+        ErrorCode::IllegalRights
+    );
+    let outsider = h.login("dave");
+    assert_eq!(
+        code(h.req(
+            outsider,
+            Request::Destroy {
+                confr_id: confr.clone()
+            }
+        )),
+        ErrorCode::MemberInvalid
+    );
+    assert_eq!(
+        code(h.req(
+            outsider,
+            Request::Exit {
+                confr_id: confr.clone()
+            }
+        )),
+        ErrorCode::MemberInvalid
+    );
+    assert!(h.events(b).is_empty() && h.events(c).is_empty());
+}
+
+#[test]
+fn audience_is_shown_to_admins_only() {
+    let mut h = Harness::new();
+    let [a, b, c] = [h.login("alice"), h.login("bob"), h.login("carol")];
+    let (confr, t) = h.create(a, None);
+    h.join(a, &confr, &t).unwrap();
+    h.join_pw(b, &confr, None);
+    h.events(a);
+    h.grant(a, &confr, "bob", Role::Audience).unwrap();
+    assert_eq!(names(&h.events(a)), ["role bob 1"]);
+    assert_eq!(names(&h.events(b)), ["my role 1"]);
+    let jc = h.join_pw(c, &confr, None);
+    let roster: Vec<_> = jc.members.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(roster, ["alice"], "carol does not see audience bob");
+    assert_eq!(names(&h.events(a)), ["joined carol"]);
+    assert_eq!(
+        names(&h.events(b)),
+        ["joined carol"],
+        "talkers are shown to the audience"
+    );
+    // Bob leaves: only the admin hears of it.
+    h.req(
+        b,
+        Request::Exit {
+            confr_id: confr.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(names(&h.events(a)), ["exited bob 0"]);
+    assert!(h.events(c).is_empty());
+}
+
+#[test]
+fn role_changes_move_members_in_and_out_of_views() {
+    let (mut h, confr, [a, b, c]) = three();
+    // Carol (audience) becomes talker: bob now sees her join.
+    h.grant(a, &confr, "carol", Role::Talker).unwrap();
+    assert_eq!(names(&h.events(a)), ["role carol 3"]);
+    assert_eq!(names(&h.events(b)), ["joined carol"]);
+    assert_eq!(names(&h.events(c)), ["my role 3"]);
+    // Back to audience: bob sees her go, as hidden.
+    h.grant(a, &confr, "carol", Role::Audience).unwrap();
+    assert_eq!(names(&h.events(b)), ["exited carol 13"]);
+    h.events(a);
+    h.events(c);
+    // Bob becomes admin: he now sees the audience.
+    h.grant(a, &confr, "bob", Role::Admin).unwrap();
+    assert_eq!(names(&h.events(b)), ["my role 7", "joined carol"]);
+    assert_eq!(names(&h.events(a)), ["role bob 7"]);
+    assert_eq!(names(&h.events(c)), ["role bob 7"]);
+    // Granting the role a member already has changes nothing and tells nobody.
+    h.grant(a, &confr, "bob", Role::Admin).unwrap();
+    assert!(h.events(a).is_empty() && h.events(b).is_empty() && h.events(c).is_empty());
+}
+
+#[test]
+fn kick_tells_the_kicked_and_the_others_and_revokes_old_tickets() {
+    let (mut h, confr, [a, b, c]) = three();
+    let old_ticket = h.ticket(b, &confr, Some("pw")).unwrap();
+    h.req(
+        a,
+        Request::Kick {
+            confr_id: confr.clone(),
+            members: vec!["bob".into()],
+        },
+    )
+    .unwrap();
+    assert_eq!(names(&h.events(b)), ["exit 12"]);
+    assert_eq!(names(&h.events(a)), ["exited bob 12"]);
+    assert_eq!(names(&h.events(c)), ["exited bob 12"]);
+    assert_eq!(
+        code(h.join(b, &confr, &old_ticket)),
+        ErrorCode::TicketInvalid
+    );
+    // A ticket issued after the kick lets the admin's decision be undone by a new invitation.
+    h.now += 1;
+    let fresh = h.ticket(b, &confr, Some("pw")).unwrap();
+    assert!(h.join(b, &confr, &fresh).is_ok());
+}
+
+#[test]
+fn kick_and_grant_lists_are_all_or_nothing() {
+    let (mut h, confr, [a, b, c]) = three();
+    let r = h.req(
+        a,
+        Request::Kick {
+            confr_id: confr.clone(),
+            members: vec!["bob".into(), "nobody".into()],
+        },
+    );
+    assert_eq!(code(r), ErrorCode::MemberInvalid);
+    let r = h.req(
+        a,
+        Request::Kick {
+            confr_id: confr.clone(),
+            members: vec![],
+        },
+    );
+    assert_eq!(code(r), ErrorCode::BadParameters);
+    let r = h.req(
+        a,
+        Request::Kick {
+            confr_id: confr.clone(),
+            members: vec!["alice".into()],
+        },
+    );
+    assert_eq!(code(r), ErrorCode::BadParameters);
+    assert_eq!(h.core.conference(&confr).unwrap().seats().len(), 3);
+    assert!(h.events(b).is_empty() && h.events(c).is_empty());
+}
+
+#[test]
+fn kick_by_member_id_works_too() {
+    let (mut h, confr, [a, b, _]) = three();
+    let bob_id = h
+        .core
+        .conference(&confr)
+        .unwrap()
+        .seat_of_session(b)
+        .unwrap()
+        .member
+        .id
+        .clone();
+    h.req(
+        a,
+        Request::Kick {
+            confr_id: confr.clone(),
+            members: vec![bob_id.0],
+        },
+    )
+    .unwrap();
+    assert_eq!(names(&h.events(b)), ["exit 12"]);
+}
+
+#[test]
+fn destroy_closes_the_conference_for_everyone() {
+    let (mut h, confr, [a, b, c]) = three();
+    h.req(
+        a,
+        Request::Destroy {
+            confr_id: confr.clone(),
+        },
+    )
+    .unwrap();
+    for s in [a, b, c] {
+        assert_eq!(names(&h.events(s)), ["exit 11"]);
+    }
+    assert_eq!(h.core.conference_count(), 0);
+    assert_eq!(
+        code(h.ticket(b, &confr, Some("pw"))),
+        ErrorCode::ConferenceNotFound
+    );
+}
+
+#[test]
+fn last_admin_leaving_promotes_the_earliest_talker() {
+    let (mut h, confr, [a, b, c]) = three();
+    h.req(
+        a,
+        Request::Exit {
+            confr_id: confr.clone(),
+        },
+    )
+    .unwrap();
+    assert!(
+        h.events(a).is_empty(),
+        "the leaver's own SDK reports its exit"
+    );
+    assert_eq!(
+        names(&h.events(b)),
+        ["exited alice 0", "my role 7", "joined carol"]
+    );
+    assert_eq!(names(&h.events(c)), ["exited alice 0", "role bob 7"]);
+}
+
+#[test]
+fn admin_demoting_itself_hands_over() {
+    let (mut h, confr, [a, b, _]) = three();
+    h.grant(a, &confr, "alice", Role::Talker).unwrap();
+    let ea = names(&h.events(a));
+    assert_eq!(ea[..2], ["my role 3", "exited carol 13"]);
+    assert_eq!(ea[2], "role bob 7");
+    assert_eq!(names(&h.events(b))[..2], ["role alice 3", "my role 7"]);
+}
+
+#[test]
+fn conference_ends_with_its_last_member() {
+    let mut h = Harness::new();
+    let a = h.login("alice");
+    let (confr, t) = h.create(a, None);
+    h.join(a, &confr, &t).unwrap();
+    h.req(
+        a,
+        Request::Exit {
+            confr_id: confr.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(h.core.conference_count(), 0);
+    assert_eq!(code(h.join(a, &confr, &t)), ErrorCode::ConferenceNotFound);
+}
+
+#[test]
+fn an_unjoined_conference_expires() {
+    let mut h = Harness::new();
+    let a = h.login("alice");
+    let (_c1, _) = h.create(a, None);
+    let deadline = h.core.poll_timeout().unwrap();
+    assert_eq!(deadline, T0 + 120_000);
+    h.core.handle_timeout(deadline - 1);
+    assert_eq!(h.core.conference_count(), 1);
+    h.core.handle_timeout(deadline);
+    assert_eq!(h.core.conference_count(), 0);
+    assert_eq!(h.core.poll_timeout(), None);
+}
+
+#[test]
+fn join_room_creates_once_and_caps_later_roles() {
+    let mut h = Harness::new();
+    let [a, b] = [h.login("alice"), h.login("bob")];
+    let ja = h.room(a, "lobby", None).unwrap();
+    assert!(ja.created);
+    assert_eq!(ja.role, Role::Admin);
+    let jb = h.room(b, "lobby", Some(Role::Admin)).unwrap();
+    assert!(!jb.created);
+    assert_eq!(jb.confr_id, ja.confr_id);
+    assert_eq!(jb.role, Role::Talker, "only the creator may pick ADMIN");
+    // The ticket a joinRoom returns works for joinConferenceWithTicket.
+    h.req(
+        b,
+        Request::Exit {
+            confr_id: jb.confr_id.clone(),
+        },
+    )
+    .unwrap();
+    assert!(h.join(b, &jb.confr_id, &jb.ticket).is_ok());
+    // The room name frees up when the room ends.
+    h.req(
+        a,
+        Request::Destroy {
+            confr_id: ja.confr_id.clone(),
+        },
+    )
+    .unwrap();
+    assert!(h.room(b, "lobby", Some(Role::Audience)).unwrap().created);
+    assert_eq!(code(h.room(a, "  ", None)), ErrorCode::BadParameters);
+}
+
+#[test]
+fn join_room_checks_the_password_of_an_existing_room() {
+    let mut h = Harness::new();
+    let [a, b] = [h.login("alice"), h.login("bob")];
+    let first = Request::JoinRoom {
+        room_name: "vault".into(),
+        password: Some("pw".into()),
+        role: None,
+        confr_type: None,
+        config: ConferenceConfig::default(),
+        nick_name: Some("Al".into()),
+        ext: Some(r#"{"k":1}"#.into()),
+    };
+    h.req(a, first).unwrap();
+    assert_eq!(code(h.room(b, "vault", None)), ErrorCode::WrongPassword);
+}
+
+#[test]
+fn limits_refuse_extra_talkers_and_audience() {
+    let mut h = Harness::new();
+    let [a, b, c] = [h.login("alice"), h.login("bob"), h.login("carol")];
+    let config = ConferenceConfig {
+        max_talker_count: 2,
+        max_audience_count: 0,
+        ..Default::default()
+    };
+    let r = h.req(
+        a,
+        Request::CreateConference {
+            confr_type: ConfrType::Communication,
+            password: None,
+            config,
+        },
+    );
+    let Ok(Response::Created {
+        confr_id, ticket, ..
+    }) = r
+    else {
+        panic!("{r:?}")
+    };
+    h.join(a, &confr_id, &ticket).unwrap();
+    h.join_pw(b, &confr_id, None);
+    let t = h.ticket(c, &confr_id, None).unwrap();
+    assert_eq!(code(h.join(c, &confr_id, &t)), ErrorCode::TooManyTalkers);
+    assert_eq!(
+        code(h.grant(a, &confr_id, "bob", Role::Audience)),
+        ErrorCode::TooManyMembers
+    );
+    let bad = ConferenceConfig {
+        max_talker_count: 0,
+        ..Default::default()
+    };
+    let r = h.req(
+        a,
+        Request::CreateConference {
+            confr_type: ConfrType::Live,
+            password: None,
+            config: bad,
+        },
+    );
+    assert_eq!(code(r), ErrorCode::BadParameters);
+}
+
+#[test]
+fn live_conferences_seat_ticket_holders_as_audience() {
+    let mut h = Harness::new();
+    let [a, b] = [h.login("alice"), h.login("bob")];
+    let r = h.req(
+        a,
+        Request::CreateConference {
+            confr_type: ConfrType::Live,
+            password: None,
+            config: Default::default(),
+        },
+    );
+    let Ok(Response::Created {
+        confr_id, ticket, ..
+    }) = r
+    else {
+        panic!("{r:?}")
+    };
+    h.join(a, &confr_id, &ticket).unwrap();
+    assert_eq!(h.join_pw(b, &confr_id, None).role, Role::Audience);
+}
+
+#[test]
+fn a_second_join_is_refused_and_a_second_login_replaces_the_first() {
+    let (mut h, confr, [a, b, _]) = three();
+    let t = h.ticket(b, &confr, Some("pw")).unwrap();
+    assert_eq!(code(h.join(b, &confr, &t)), ErrorCode::BadRequest);
+    let b2 = h.login("bob");
+    let j = h.join_pw(b2, &confr, Some("pw"));
+    assert_eq!(j.role, Role::Talker);
+    assert_eq!(names(&h.events(b)), ["exit 10"]);
+    assert_eq!(names(&h.events(a)), ["exited bob 10", "joined bob"]);
+    let bobs = h
+        .core
+        .conference(&confr)
+        .unwrap()
+        .seats()
+        .iter()
+        .filter(|s| s.member.name == "bob")
+        .count();
+    assert_eq!(bobs, 1);
+}
+
+#[test]
+fn grant_role_outranks_an_older_ticket() {
+    let (mut h, confr, [a, b, _]) = three();
+    let t = h.ticket(b, &confr, Some("pw")).unwrap();
+    h.now += 5;
+    h.grant(a, &confr, "bob", Role::Audience).unwrap();
+    h.req(
+        b,
+        Request::Exit {
+            confr_id: confr.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(h.join(b, &confr, &t).unwrap().role, Role::Audience);
+}
+
+#[test]
+fn a_dropped_connection_leaves_as_a_network_failure() {
+    let (mut h, confr, [a, b, c]) = three();
+    h.core.handle_disconnect(b, h.now);
+    h.drain();
+    assert_eq!(names(&h.events(a)), ["exited bob 4"]);
+    assert_eq!(names(&h.events(c)), ["exited bob 4"]);
+    assert_eq!(h.core.session_count(), 2);
+    assert_eq!(h.core.conference(&confr).unwrap().seats().len(), 2);
+}
+
+#[test]
+fn get_info_respects_password_and_visibility() {
+    let (mut h, confr, [a, b, _]) = three();
+    let outsider = h.login("dave");
+    let r = h.req(
+        outsider,
+        Request::GetInfo {
+            confr_id: confr.clone(),
+            password: None,
+        },
+    );
+    assert_eq!(code(r), ErrorCode::WrongPassword);
+    let Ok(Response::Info(info)) = h.req(
+        outsider,
+        Request::GetInfo {
+            confr_id: confr.clone(),
+            password: Some("pw".into()),
+        },
+    ) else {
+        panic!()
+    };
+    assert!(info.has_password);
+    assert_eq!(info.members.len(), 2, "outsiders do not see the audience");
+    let Ok(Response::Info(info)) = h.req(
+        a,
+        Request::GetInfo {
+            confr_id: confr.clone(),
+            password: None,
+        },
+    ) else {
+        panic!()
+    };
+    assert_eq!(info.members.len(), 3);
+    let Ok(Response::Info(info)) = h.req(
+        b,
+        Request::GetInfo {
+            confr_id: confr.clone(),
+            password: None,
+        },
+    ) else {
+        panic!()
+    };
+    assert_eq!(info.members.len(), 2);
+}
+
+#[test]
+fn malformed_frames_get_one_error_reply_each() {
+    let mut h = Harness::new();
+    let s = h.login("alice");
+    let (rid, r) = h.text(s, "{not json");
+    assert_eq!((rid, code(r)), (0, ErrorCode::BadRequest));
+    let (rid, r) = h.text(s, r#"{"rid":5,"req":{"fly_to_moon":{}}}"#);
+    assert_eq!((rid, code(r)), (5, ErrorCode::BadRequest));
+    let (rid, r) = h.text(s, r#"{"rid":6,"req":{"exit":{"confrId":42}}}"#);
+    assert_eq!((rid, code(r)), (6, ErrorCode::BadParameters));
+    let (rid, r) = h.text(
+        s,
+        r#"{"rid":7,"req":{"grant_role":{"confrId":"C","members":["x"],"role":5}}}"#,
+    );
+    assert_eq!((rid, code(r)), (7, ErrorCode::BadParameters));
+    let (rid, r) = h.text(
+        s,
+        r#"{"rid":8,"req":{"join":{"confrId":"C","ticket":"t","ext":"{oops"}}}"#,
+    );
+    assert_eq!((rid, code(r)), (8, ErrorCode::BadParameters));
+    // Still usable.
+    let (rid, r) = h.text(s, r#"{"rid":9,"req":"ping"}"#);
+    assert_eq!((rid, r.unwrap()), (9, Response::Pong));
+}
