@@ -1,4 +1,76 @@
 //! emedia-server as a library, so integration tests run the real server in-process.
 
 pub mod auth;
+pub mod config;
 pub mod core;
+pub mod http;
+pub mod hub;
+
+use crate::auth::Keys;
+use crate::config::{ServeArgs, MIN_SECRET_BYTES};
+use crate::core::{Core, CoreConfig};
+use crate::hub::Hub;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A running server: where it listens and its hub (for counts in tests).
+pub struct Running {
+    pub addr: SocketAddr,
+    pub hub: Arc<Hub>,
+    pub dev_mode: bool,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+
+    pub fn abort(&self) {
+        self.task.abort();
+    }
+}
+
+/// Binds, then serves in the background.
+pub async fn start(args: ServeArgs) -> Result<Running, String> {
+    let (secret, dev_mode) = match &args.app_secret {
+        Some(s) if s.len() >= MIN_SECRET_BYTES => (s.as_bytes().to_vec(), false),
+        Some(_) => {
+            return Err(format!(
+                "--app-secret must be at least {MIN_SECRET_BYTES} bytes"
+            ))
+        }
+        None => (rand::random::<[u8; 32]>().to_vec(), true),
+    };
+    let core_config = CoreConfig {
+        ticket_ttl_secs: args.ticket_ttl,
+        empty_conference_ttl_ms: args.empty_conference_ttl * 1000,
+    };
+    let core = Core::new(
+        core_config,
+        Keys::new(&args.app_id, &secret),
+        rand::random(),
+    );
+    let hub = Hub::new(core);
+    tokio::spawn(hub.clone().run_timers());
+    let state = http::AppState {
+        hub: hub.clone(),
+        dev_tokens: dev_mode,
+    };
+    let app = http::router(state, args.demo_dir.clone(), args.pkg_dir.clone());
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(Running {
+        addr,
+        hub,
+        dev_mode,
+        task,
+    })
+}

@@ -1,0 +1,67 @@
+//! Command-line flags, each with an environment-variable twin.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "emedia-server",
+    version,
+    about = "emedia's conference server: WebSocket signaling at /ws, the demo at /, the SDK package at /pkg/"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print a login token (an HS256 JWT) for a user, as an app's backend would mint it.
+    Token(TokenArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address for HTTP and WebSocket signaling.
+    #[arg(long, env = "EMEDIA_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The app id tokens must name.
+    #[arg(long, env = "EMEDIA_APP_ID", default_value = "emedia")]
+    pub app_id: String,
+    /// Secret that signs tokens and tickets (at least 32 bytes). Without one the server
+    /// runs in dev mode: a random secret and GET /dev/token?user=NAME hands out tokens.
+    #[arg(long, env = "EMEDIA_APP_SECRET", hide_env_values = true)]
+    pub app_secret: Option<String>,
+    /// How long tickets and role tokens stay valid, in seconds.
+    #[arg(long, env = "EMEDIA_TICKET_TTL", default_value_t = 600)]
+    pub ticket_ttl: u64,
+    /// How long a created conference waits for its first member, in seconds.
+    #[arg(long, env = "EMEDIA_EMPTY_CONFERENCE_TTL", default_value_t = 120)]
+    pub empty_conference_ttl: u64,
+    /// Folder served at / (the demo app).
+    #[arg(long, env = "EMEDIA_DEMO_DIR", default_value = "demo")]
+    pub demo_dir: PathBuf,
+    /// Folder served at /pkg/ (the built npm package).
+    #[arg(long, env = "EMEDIA_PKG_DIR", default_value = "pkg")]
+    pub pkg_dir: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    #[arg(long, env = "EMEDIA_APP_SECRET", hide_env_values = true)]
+    pub app_secret: String,
+    #[arg(long, env = "EMEDIA_APP_ID", default_value = "emedia")]
+    pub app_id: String,
+    /// The user id the token is for.
+    #[arg(long)]
+    pub user: String,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl: u64,
+}
+
+/// Smallest secret accepted outside dev mode: HS256 is only as strong as its key.
+pub const MIN_SECRET_BYTES: usize = 32;
