@@ -1,1 +1,12 @@
-//! placeholder
+//! emedia: the conferencing SDK behind `emedia.mgr`.
+//!
+//! `core` is the conference logic as a sans-IO state machine (native, unit-tested);
+//! `web` (wasm32 only) is the thin layer that drives it with the browser's WebSocket
+//! and timers and exposes it to JavaScript.
+
+pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+mod web;
+#[cfg(target_arch = "wasm32")]
+pub use web::Manager;

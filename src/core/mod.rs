@@ -1,0 +1,511 @@
+//! The SDK's conference logic as a sans-IO state machine, compiled and tested natively.
+//!
+//! Inputs: [`Client::set_identity`], [`Client::handle_command`] (an app call),
+//! [`Client::handle_open`] / [`Client::handle_message`] / [`Client::handle_closed`]
+//! (the socket), and [`Client::handle_timeout`], each with the current time in ms.
+//!
+//! Drain order after every input: `poll_transport` (open or close the socket), then
+//! `poll_transmit` (messages to send, in order), then `poll_completion` (promises to
+//! settle) and `poll_event` (hooks to call), and last `poll_timeout` (when to call
+//! `handle_timeout`). Nothing here touches JavaScript.
+
+mod command;
+mod error;
+mod event;
+mod state;
+
+pub use command::{Command, Outcome};
+pub use error::SdkError;
+pub use event::SdkEvent;
+pub use state::JoinedConference;
+
+use emedia_protocol::{
+    ClientMessage, ConferenceId, ErrorCode, Event, ExitReason, ReplyBody, Request, Response, Role,
+    ServerMessage, PROTOCOL_VERSION,
+};
+use std::collections::{BTreeMap, VecDeque};
+
+/// The app's handle on one pending call.
+pub type OpId = u32;
+
+/// A request not answered in this time fails as a network error.
+pub const REQUEST_TIMEOUT_MS: u64 = 15_000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportCommand {
+    Open { url: String },
+    Close,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Completion {
+    pub op: OpId,
+    pub result: Result<Outcome, SdkError>,
+}
+
+#[derive(Clone, Debug)]
+struct Identity {
+    user: String,
+    token: String,
+}
+
+/// The signaling link. Messages wait in `queued` until it is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    Down,
+    Connecting,
+    Open,
+}
+
+/// What a reply in flight is for.
+#[derive(Clone, Debug)]
+enum Waiting {
+    Auth,
+    /// Settles `op` with what the reply says.
+    Op(OpId, Command),
+    /// The ticket half of joinConference; the join follows.
+    TicketForJoin(OpId, Command),
+}
+
+struct Pending {
+    waiting: Waiting,
+    deadline: u64,
+}
+
+#[derive(Default)]
+pub struct Client {
+    server_url: Option<String>,
+    identity: Option<Identity>,
+    link: Option<Link>,
+    next_rid: u32,
+    pending: BTreeMap<u32, Pending>,
+    queued: VecDeque<ClientMessage>,
+    conferences: BTreeMap<ConferenceId, JoinedConference>,
+    transport: VecDeque<TransportCommand>,
+    transmit: VecDeque<ClientMessage>,
+    completions: VecDeque<Completion>,
+    events: VecDeque<SdkEvent>,
+}
+
+impl Client {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The signaling WebSocket URL (`ws://host/ws`), from the server base URL.
+    pub fn set_server(&mut self, base: &str) -> Result<(), SdkError> {
+        self.server_url = Some(signaling_url(base)?);
+        Ok(())
+    }
+
+    pub fn server_url(&self) -> Option<&str> {
+        self.server_url.as_deref()
+    }
+
+    /// Logs in as another user (or with a fresh token). A different user drops the
+    /// current connection and every conference of the old one.
+    pub fn set_identity(&mut self, user: &str, token: &str, now: u64) -> Result<(), SdkError> {
+        if user.is_empty() || token.is_empty() {
+            return Err(SdkError::bad_param(
+                "setIdentity needs a userId and a token",
+            ));
+        }
+        let changed_user = self.identity.as_ref().is_some_and(|i| i.user != user);
+        self.identity = Some(Identity {
+            user: user.to_owned(),
+            token: token.to_owned(),
+        });
+        if changed_user && self.link() != Link::Down {
+            self.transport.push_back(TransportCommand::Close);
+            self.teardown(
+                ExitReason::Normal,
+                None,
+                SdkError::network("identity changed"),
+                now,
+            );
+        }
+        Ok(())
+    }
+
+    pub fn user(&self) -> Option<&str> {
+        self.identity.as_ref().map(|i| i.user.as_str())
+    }
+
+    pub fn conference(&self, id: &ConferenceId) -> Option<&JoinedConference> {
+        self.conferences.get(id)
+    }
+
+    fn link(&self) -> Link {
+        self.link.unwrap_or(Link::Down)
+    }
+
+    pub fn handle_command(&mut self, op: OpId, cmd: Command, now: u64) {
+        if let Err(e) = self.check(&cmd) {
+            self.complete(op, Err(e));
+            return;
+        }
+        let req = cmd.first_request();
+        let waiting = match cmd {
+            Command::JoinConference { .. } => Waiting::TicketForJoin(op, cmd),
+            _ => Waiting::Op(op, cmd),
+        };
+        self.send(req, waiting, now);
+    }
+
+    fn check(&self, cmd: &Command) -> Result<(), SdkError> {
+        cmd.validate()?;
+        if self.identity.is_none() {
+            return Err(SdkError::new(
+                ErrorCode::TokenInvalid,
+                "call setIdentity(userId, token) first",
+            ));
+        }
+        if self.server_url.is_none() {
+            return Err(SdkError::bad_param("call emedia.config({server}) first"));
+        }
+        if let Some(conf) = cmd.confr_id().and_then(|id| self.conferences.get(id)) {
+            if cmd.needs_admin() && conf.role != Role::Admin {
+                return Err(SdkError::new(
+                    ErrorCode::IllegalRights,
+                    "only an ADMIN may do this",
+                ));
+            }
+            if matches!(
+                cmd,
+                Command::JoinConference { .. } | Command::JoinWithTicket { .. }
+            ) {
+                return Err(SdkError::new(
+                    ErrorCode::BadRequest,
+                    "already in this conference",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, req: Request, waiting: Waiting, now: u64) {
+        self.next_rid = self.next_rid.wrapping_add(1).max(1);
+        let rid = self.next_rid;
+        self.pending.insert(
+            rid,
+            Pending {
+                waiting,
+                deadline: now + REQUEST_TIMEOUT_MS,
+            },
+        );
+        let msg = ClientMessage { rid, req };
+        match self.link() {
+            Link::Open => self.transmit.push_back(msg),
+            Link::Connecting => self.queued.push_back(msg),
+            Link::Down => {
+                self.queued.push_back(msg);
+                self.connect(now);
+            }
+        }
+    }
+
+    /// Opens the socket; the login goes first, ahead of whatever is queued.
+    fn connect(&mut self, now: u64) {
+        let (Some(url), Some(identity)) = (self.server_url.clone(), self.identity.clone()) else {
+            return;
+        };
+        self.link = Some(Link::Connecting);
+        self.transport.push_back(TransportCommand::Open { url });
+        self.next_rid = self.next_rid.wrapping_add(1).max(1);
+        let rid = self.next_rid;
+        self.pending.insert(
+            rid,
+            Pending {
+                waiting: Waiting::Auth,
+                deadline: now + REQUEST_TIMEOUT_MS,
+            },
+        );
+        let auth = Request::Auth {
+            token: identity.token,
+            protocol: PROTOCOL_VERSION,
+        };
+        self.queued.push_front(ClientMessage { rid, req: auth });
+    }
+
+    pub fn handle_open(&mut self, _now: u64) {
+        if self.link() != Link::Connecting {
+            return;
+        }
+        self.link = Some(Link::Open);
+        self.transmit.extend(self.queued.drain(..));
+    }
+
+    /// The socket closed or failed: pending calls fail and every conference is left
+    /// with `onConferenceExit(4, -9527)`.
+    pub fn handle_closed(&mut self, now: u64) {
+        if self.link() == Link::Down {
+            return;
+        }
+        self.teardown(
+            ExitReason::Failed,
+            Some(ErrorCode::Network),
+            SdkError::network("connection to the server lost"),
+            now,
+        );
+    }
+
+    fn teardown(
+        &mut self,
+        reason: ExitReason,
+        failed: Option<ErrorCode>,
+        err: SdkError,
+        _now: u64,
+    ) {
+        self.link = Some(Link::Down);
+        self.queued.clear();
+        for (_, p) in std::mem::take(&mut self.pending) {
+            if let Waiting::Op(op, _) | Waiting::TicketForJoin(op, _) = p.waiting {
+                self.complete(op, Err(err.clone()));
+            }
+        }
+        for (confr_id, _) in std::mem::take(&mut self.conferences) {
+            self.events.push_back(SdkEvent::ConferenceExited {
+                confr_id,
+                reason,
+                failed,
+            });
+        }
+    }
+
+    pub fn handle_message(&mut self, msg: ServerMessage, now: u64) {
+        match msg {
+            ServerMessage::Reply { rid, body } => self.handle_reply(rid, body, now),
+            ServerMessage::Event(e) => self.handle_event(e),
+        }
+    }
+
+    fn handle_reply(&mut self, rid: u32, body: ReplyBody, now: u64) {
+        let Some(p) = self.pending.remove(&rid) else {
+            return;
+        };
+        let result = match body {
+            ReplyBody::Ok(r) => Ok(r),
+            ReplyBody::Err(e) => Err(SdkError::from(e)),
+        };
+        match (p.waiting, result) {
+            (Waiting::Auth, Ok(_)) => {}
+            (Waiting::Auth, Err(e)) => {
+                // Everything queued behind the login would be refused: fail it with the
+                // login's own reason, and start afresh on the next call.
+                self.transport.push_back(TransportCommand::Close);
+                self.teardown(ExitReason::Failed, Some(e.code), e, now);
+            }
+            (Waiting::TicketForJoin(op, cmd), Ok(Response::Ticket { ticket })) => {
+                let Command::JoinConference { confr_id, ext, .. } = cmd.clone() else {
+                    unreachable!("only joinConference waits for a ticket")
+                };
+                let req = Request::Join {
+                    confr_id,
+                    ticket,
+                    ext,
+                    nick_name: None,
+                };
+                self.send(req, Waiting::Op(op, cmd), now);
+            }
+            (Waiting::TicketForJoin(op, _), Err(e)) => self.complete(op, Err(e)),
+            (Waiting::Op(op, cmd), Ok(r)) => self.finish(op, cmd, r),
+            (Waiting::Op(op, _), Err(e)) => self.complete(op, Err(e)),
+            (Waiting::TicketForJoin(op, _), Ok(other)) => self.unexpected(op, other),
+        }
+    }
+
+    fn finish(&mut self, op: OpId, cmd: Command, resp: Response) {
+        match (cmd, resp) {
+            (
+                Command::CreateConference { password, .. },
+                Response::Created {
+                    confr_id,
+                    confr_type,
+                    ticket,
+                    role_token,
+                },
+            ) => self.complete(
+                op,
+                Ok(Outcome::Created {
+                    confr_id,
+                    confr_type,
+                    password,
+                    ticket,
+                    role_token,
+                }),
+            ),
+            (Command::GetTicket { .. }, Response::Ticket { ticket }) => {
+                self.complete(op, Ok(Outcome::Ticket(ticket)))
+            }
+            (
+                cmd @ (Command::JoinConference { .. }
+                | Command::JoinWithTicket { .. }
+                | Command::JoinRoom { .. }),
+                Response::Joined(joined),
+            ) => {
+                let password = match cmd {
+                    Command::JoinConference { password, .. }
+                    | Command::JoinRoom { password, .. } => password,
+                    _ => None,
+                };
+                let conf = JoinedConference::from_joined(&joined);
+                let confr_id = joined.confr_id.clone();
+                let already_there = joined.members.clone();
+                self.conferences.insert(confr_id.clone(), conf);
+                self.complete(op, Ok(Outcome::Joined { joined, password }));
+                // A member who arrives late hears of everyone already there.
+                for member in already_there {
+                    self.events.push_back(SdkEvent::MemberJoined {
+                        confr_id: confr_id.clone(),
+                        member,
+                    });
+                }
+            }
+            (Command::Exit { confr_id }, Response::Done) => {
+                self.complete(op, Ok(Outcome::Done));
+                if self.conferences.remove(&confr_id).is_some() {
+                    self.events.push_back(SdkEvent::ConferenceExited {
+                        confr_id,
+                        reason: ExitReason::Normal,
+                        failed: None,
+                    });
+                }
+            }
+            (
+                Command::Destroy { .. } | Command::Kick { .. } | Command::GrantRole { .. },
+                Response::Done,
+            ) => self.complete(op, Ok(Outcome::Done)),
+            (Command::GetInfo { .. }, Response::Info(info)) => {
+                self.complete(op, Ok(Outcome::Info(info)))
+            }
+            (_, other) => self.unexpected(op, other),
+        }
+    }
+
+    fn unexpected(&mut self, op: OpId, resp: Response) {
+        let e = SdkError::new(
+            ErrorCode::BadRequest,
+            format!("unexpected reply from the server: {resp:?}"),
+        );
+        self.complete(op, Err(e));
+    }
+
+    fn handle_event(&mut self, event: Event) {
+        let Some(conf) = self.conferences.get_mut(event.confr_id()) else {
+            // Late news about a conference already left: nobody to tell.
+            return;
+        };
+        let out = match event {
+            Event::MemberJoined { confr_id, member } => {
+                conf.upsert(member.clone());
+                SdkEvent::MemberJoined { confr_id, member }
+            }
+            Event::MemberExited {
+                confr_id,
+                member,
+                reason,
+            } => {
+                conf.remove(&member.id);
+                SdkEvent::MemberExited {
+                    confr_id,
+                    member,
+                    reason,
+                }
+            }
+            Event::MemberRoleChanged { confr_id, member } => {
+                conf.upsert(member.clone());
+                SdkEvent::MemberRoleChanged { confr_id, member }
+            }
+            Event::RoleChanged {
+                confr_id,
+                role,
+                role_token,
+            } => {
+                conf.role = role;
+                conf.role_token = role_token;
+                SdkEvent::RoleChanged { confr_id, role }
+            }
+            Event::ConferenceExited { confr_id, reason } => {
+                self.conferences.remove(&confr_id);
+                SdkEvent::ConferenceExited {
+                    confr_id,
+                    reason,
+                    failed: None,
+                }
+            }
+        };
+        self.events.push_back(out);
+    }
+
+    pub fn handle_timeout(&mut self, now: u64) {
+        let expired: Vec<u32> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(rid, _)| *rid)
+            .collect();
+        if expired.is_empty() {
+            return;
+        }
+        // A server that stops answering is as good as gone: start over.
+        self.transport.push_back(TransportCommand::Close);
+        self.teardown(
+            ExitReason::Failed,
+            Some(ErrorCode::Network),
+            SdkError::network("the server did not answer in time"),
+            now,
+        );
+    }
+
+    fn complete(&mut self, op: OpId, result: Result<Outcome, SdkError>) {
+        self.completions.push_back(Completion { op, result });
+    }
+
+    pub fn poll_transport(&mut self) -> Option<TransportCommand> {
+        self.transport.pop_front()
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<ClientMessage> {
+        self.transmit.pop_front()
+    }
+
+    pub fn poll_completion(&mut self) -> Option<Completion> {
+        self.completions.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<SdkEvent> {
+        self.events.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.pending.values().map(|p| p.deadline).min()
+    }
+}
+
+/// `http://h:p` → `ws://h:p/ws`, `https://` → `wss://`; `ws(s)://` URLs pass as given
+/// (with `/ws` added when they have no path).
+pub fn signaling_url(base: &str) -> Result<String, SdkError> {
+    let base = base.trim().trim_end_matches('/');
+    let (scheme, rest) = base.split_once("://").ok_or_else(|| {
+        SdkError::bad_param(format!(
+            "server must be an http(s) or ws(s) URL, not {base:?}"
+        ))
+    })?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "http" | "ws" => "ws",
+        "https" | "wss" => "wss",
+        other => {
+            return Err(SdkError::bad_param(format!(
+                "unsupported server scheme {other:?}"
+            )))
+        }
+    };
+    if rest.is_empty() {
+        return Err(SdkError::bad_param("server URL has no host"));
+    }
+    let path = if rest.contains('/') { "" } else { "/ws" };
+    Ok(format!("{scheme}://{rest}{path}"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,505 @@
+//! Unit tests of the SDK core: queuing and login order, every reply kind, every
+//! event, failures of the link, and local checks.
+
+use super::*;
+use emedia_protocol::{ConferenceConfig, ConfrType, ErrorBody, Joined, Member, MemberExitReason};
+
+fn member(id: &str, name: &str, role: Role) -> Member {
+    Member {
+        id: id.into(),
+        name: name.into(),
+        global_name: format!("app#{name}"),
+        nick_name: None,
+        ext: None,
+        role,
+    }
+}
+
+fn ready() -> Client {
+    let mut c = Client::new();
+    c.set_server("http://127.0.0.1:8080").unwrap();
+    c.set_identity("alice", "tok", 0).unwrap();
+    c
+}
+
+fn sent(c: &mut Client) -> Vec<ClientMessage> {
+    std::iter::from_fn(|| c.poll_transmit()).collect()
+}
+
+fn done(c: &mut Client) -> Vec<Completion> {
+    std::iter::from_fn(|| c.poll_completion()).collect()
+}
+
+fn events(c: &mut Client) -> Vec<SdkEvent> {
+    std::iter::from_fn(|| c.poll_event()).collect()
+}
+
+fn ok(rid: u32, r: Response) -> ServerMessage {
+    ServerMessage::Reply {
+        rid,
+        body: ReplyBody::Ok(r),
+    }
+}
+
+fn fail(rid: u32, code: ErrorCode) -> ServerMessage {
+    ServerMessage::Reply {
+        rid,
+        body: ReplyBody::Err(ErrorBody::new(code, "nope")),
+    }
+}
+
+fn joined(confr: &str, role: Role, members: Vec<Member>) -> Response {
+    Response::Joined(Joined {
+        confr_id: confr.into(),
+        confr_type: ConfrType::Communication,
+        join_id: "Mme".into(),
+        role,
+        role_token: "rt".into(),
+        ticket: "t".into(),
+        created: false,
+        members,
+    })
+}
+
+/// Opens the link and answers the login; returns the client with nothing pending.
+fn connected_with(cmd: Command) -> (Client, u32) {
+    let mut c = ready();
+    c.handle_command(1, cmd, 0);
+    assert_eq!(
+        c.poll_transport(),
+        Some(TransportCommand::Open {
+            url: "ws://127.0.0.1:8080/ws".into()
+        })
+    );
+    assert!(
+        sent(&mut c).is_empty(),
+        "nothing goes out before the socket opens"
+    );
+    c.handle_open(1);
+    let msgs = sent(&mut c);
+    assert!(matches!(msgs[0].req, Request::Auth { .. }), "login first");
+    c.handle_message(
+        ok(
+            msgs[0].rid,
+            Response::Authed {
+                user: "alice".into(),
+                app_id: "a".into(),
+                protocol: 1,
+            },
+        ),
+        2,
+    );
+    (c, msgs[1].rid)
+}
+
+fn in_conference(role: Role, members: Vec<Member>) -> Client {
+    let cmd = Command::JoinWithTicket {
+        confr_id: "C1".into(),
+        ticket: "t".into(),
+        ext: None,
+    };
+    let (mut c, rid) = connected_with(cmd);
+    c.handle_message(ok(rid, joined("C1", role, members)), 3);
+    done(&mut c);
+    events(&mut c);
+    c
+}
+
+#[test]
+fn server_urls() {
+    assert_eq!(signaling_url("http://h:1").unwrap(), "ws://h:1/ws");
+    assert_eq!(signaling_url("https://h/").unwrap(), "wss://h/ws");
+    assert_eq!(signaling_url("wss://h/custom").unwrap(), "wss://h/custom");
+    assert_eq!(
+        signaling_url("ftp://h").unwrap_err().code,
+        ErrorCode::BadParameters
+    );
+    assert!(signaling_url("localhost").is_err());
+}
+
+#[test]
+fn calls_before_set_identity_or_config_fail_locally() {
+    let mut c = Client::new();
+    c.set_server("http://h").unwrap();
+    c.handle_command(
+        1,
+        Command::Exit {
+            confr_id: "C".into(),
+        },
+        0,
+    );
+    let r = done(&mut c).pop().unwrap().result.unwrap_err();
+    assert_eq!(r.code, ErrorCode::TokenInvalid);
+    assert!(c.poll_transport().is_none());
+
+    let mut c = Client::new();
+    c.set_identity("a", "t", 0).unwrap();
+    c.handle_command(
+        2,
+        Command::Exit {
+            confr_id: "C".into(),
+        },
+        0,
+    );
+    assert_eq!(
+        done(&mut c).pop().unwrap().result.unwrap_err().code,
+        ErrorCode::BadParameters
+    );
+    assert!(c.set_identity("", "t", 0).is_err());
+}
+
+#[test]
+fn invalid_arguments_reject_with_200_before_anything_is_sent() {
+    let mut c = ready();
+    for cmd in [
+        Command::Exit {
+            confr_id: "".into(),
+        },
+        Command::JoinWithTicket {
+            confr_id: "C".into(),
+            ticket: "".into(),
+            ext: None,
+        },
+        Command::Kick {
+            confr_id: "C".into(),
+            members: vec![],
+        },
+        Command::JoinRoom {
+            room_name: " ".into(),
+            password: None,
+            role: None,
+            confr_type: None,
+            config: Default::default(),
+            nick_name: None,
+        },
+    ] {
+        c.handle_command(9, cmd, 0);
+        assert_eq!(
+            done(&mut c).pop().unwrap().result.unwrap_err().code,
+            ErrorCode::BadParameters
+        );
+    }
+    assert!(c.poll_transport().is_none());
+}
+
+#[test]
+fn create_resolves_the_conference_object() {
+    let cmd = Command::CreateConference {
+        confr_type: ConfrType::Live,
+        password: Some("pw".into()),
+        config: ConferenceConfig::default(),
+    };
+    let (mut c, rid) = connected_with(cmd);
+    c.handle_message(
+        ok(
+            rid,
+            Response::Created {
+                confr_id: "C9".into(),
+                confr_type: ConfrType::Live,
+                ticket: "t".into(),
+                role_token: "r".into(),
+            },
+        ),
+        3,
+    );
+    let got = done(&mut c).pop().unwrap();
+    assert_eq!(got.op, 1);
+    assert_eq!(
+        got.result.unwrap(),
+        Outcome::Created {
+            confr_id: "C9".into(),
+            confr_type: ConfrType::Live,
+            password: Some("pw".into()),
+            ticket: "t".into(),
+            role_token: "r".into()
+        }
+    );
+}
+
+#[test]
+fn join_conference_asks_for_a_ticket_then_joins_and_reports_the_roster() {
+    let cmd = Command::JoinConference {
+        confr_id: "C1".into(),
+        password: Some("pw".into()),
+        ext: Some("{}".into()),
+    };
+    let (mut c, rid) = connected_with(cmd);
+    c.handle_message(ok(rid, Response::Ticket { ticket: "T".into() }), 3);
+    assert!(done(&mut c).is_empty());
+    let msgs = sent(&mut c);
+    let Request::Join { ticket, ext, .. } = &msgs[0].req else {
+        panic!("{msgs:?}")
+    };
+    assert_eq!((ticket.as_str(), ext.as_deref()), ("T", Some("{}")));
+    let bob = member("Mb", "bob", Role::Admin);
+    c.handle_message(
+        ok(msgs[0].rid, joined("C1", Role::Talker, vec![bob.clone()])),
+        4,
+    );
+    let Outcome::Joined { joined, password } = done(&mut c).pop().unwrap().result.unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (joined.role, password.as_deref()),
+        (Role::Talker, Some("pw"))
+    );
+    assert_eq!(
+        events(&mut c),
+        [SdkEvent::MemberJoined {
+            confr_id: "C1".into(),
+            member: bob
+        }]
+    );
+    assert_eq!(c.conference(&"C1".into()).unwrap().members.len(), 1);
+}
+
+#[test]
+fn a_failed_ticket_rejects_join_conference() {
+    let cmd = Command::JoinConference {
+        confr_id: "C1".into(),
+        password: Some("x".into()),
+        ext: None,
+    };
+    let (mut c, rid) = connected_with(cmd);
+    c.handle_message(fail(rid, ErrorCode::WrongPassword), 3);
+    let e = done(&mut c).pop().unwrap().result.unwrap_err();
+    assert_eq!(e.code, ErrorCode::WrongPassword);
+    assert!(sent(&mut c).is_empty());
+}
+
+#[test]
+fn events_update_the_roster_and_reach_the_app_in_order() {
+    let bob = member("Mb", "bob", Role::Talker);
+    let mut c = in_conference(Role::Talker, vec![]);
+    let confr_id: ConferenceId = "C1".into();
+    let mut bob_admin = bob.clone();
+    bob_admin.role = Role::Admin;
+    for e in [
+        Event::MemberJoined {
+            confr_id: confr_id.clone(),
+            member: bob.clone(),
+        },
+        Event::MemberRoleChanged {
+            confr_id: confr_id.clone(),
+            member: bob_admin.clone(),
+        },
+        Event::RoleChanged {
+            confr_id: confr_id.clone(),
+            role: Role::Audience,
+            role_token: "r2".into(),
+        },
+        Event::MemberExited {
+            confr_id: confr_id.clone(),
+            member: bob_admin.clone(),
+            reason: MemberExitReason::Left,
+        },
+        Event::ConferenceExited {
+            confr_id: confr_id.clone(),
+            reason: ExitReason::Kicked,
+        },
+        // After the exit, late news is dropped.
+        Event::MemberJoined {
+            confr_id: confr_id.clone(),
+            member: bob.clone(),
+        },
+    ] {
+        c.handle_message(ServerMessage::Event(e), 5);
+    }
+    assert_eq!(
+        events(&mut c),
+        [
+            SdkEvent::MemberJoined {
+                confr_id: confr_id.clone(),
+                member: bob
+            },
+            SdkEvent::MemberRoleChanged {
+                confr_id: confr_id.clone(),
+                member: bob_admin.clone()
+            },
+            SdkEvent::RoleChanged {
+                confr_id: confr_id.clone(),
+                role: Role::Audience
+            },
+            SdkEvent::MemberExited {
+                confr_id: confr_id.clone(),
+                member: bob_admin,
+                reason: MemberExitReason::Left
+            },
+            SdkEvent::ConferenceExited {
+                confr_id: confr_id.clone(),
+                reason: ExitReason::Kicked,
+                failed: None
+            },
+        ]
+    );
+    assert!(c.conference(&confr_id).is_none());
+}
+
+#[test]
+fn exit_resolves_then_reports_a_normal_exit() {
+    let mut c = in_conference(Role::Talker, vec![]);
+    c.handle_command(
+        2,
+        Command::Exit {
+            confr_id: "C1".into(),
+        },
+        10,
+    );
+    let rid = sent(&mut c)[0].rid;
+    c.handle_message(ok(rid, Response::Done), 11);
+    assert_eq!(done(&mut c)[0].result, Ok(Outcome::Done));
+    assert_eq!(
+        events(&mut c),
+        [SdkEvent::ConferenceExited {
+            confr_id: "C1".into(),
+            reason: ExitReason::Normal,
+            failed: None
+        }]
+    );
+}
+
+#[test]
+fn admin_only_calls_are_refused_locally_for_non_admins() {
+    let mut c = in_conference(Role::Talker, vec![]);
+    c.handle_command(
+        2,
+        Command::Kick {
+            confr_id: "C1".into(),
+            members: vec!["bob".into()],
+        },
+        10,
+    );
+    assert_eq!(
+        done(&mut c)[0].result.as_ref().unwrap_err().code,
+        ErrorCode::IllegalRights
+    );
+    assert!(sent(&mut c).is_empty());
+    c.handle_command(
+        3,
+        Command::JoinWithTicket {
+            confr_id: "C1".into(),
+            ticket: "t".into(),
+            ext: None,
+        },
+        10,
+    );
+    assert_eq!(
+        done(&mut c)[0].result.as_ref().unwrap_err().code,
+        ErrorCode::BadRequest
+    );
+}
+
+#[test]
+fn a_lost_link_fails_pending_calls_and_exits_with_4_9527() {
+    let mut c = in_conference(Role::Admin, vec![]);
+    c.handle_command(
+        2,
+        Command::GetInfo {
+            confr_id: "C1".into(),
+            password: None,
+        },
+        10,
+    );
+    c.handle_closed(11);
+    assert_eq!(
+        done(&mut c)[0].result.as_ref().unwrap_err().code,
+        ErrorCode::Network
+    );
+    assert_eq!(
+        events(&mut c),
+        [SdkEvent::ConferenceExited {
+            confr_id: "C1".into(),
+            reason: ExitReason::Failed,
+            failed: Some(ErrorCode::Network)
+        }]
+    );
+    // The next call reconnects.
+    c.handle_command(
+        3,
+        Command::GetInfo {
+            confr_id: "C1".into(),
+            password: None,
+        },
+        12,
+    );
+    assert!(matches!(
+        c.poll_transport(),
+        Some(TransportCommand::Open { .. })
+    ));
+}
+
+#[test]
+fn a_refused_login_fails_everything_queued_with_its_reason() {
+    let mut c = ready();
+    c.handle_command(
+        1,
+        Command::GetInfo {
+            confr_id: "C1".into(),
+            password: None,
+        },
+        0,
+    );
+    c.handle_command(
+        2,
+        Command::GetInfo {
+            confr_id: "C2".into(),
+            password: None,
+        },
+        0,
+    );
+    c.poll_transport();
+    c.handle_open(1);
+    let auth_rid = sent(&mut c)[0].rid;
+    c.handle_message(fail(auth_rid, ErrorCode::TokenInvalid), 2);
+    let results = done(&mut c);
+    assert_eq!(results.len(), 2);
+    assert!(results
+        .iter()
+        .all(|r| r.result.as_ref().unwrap_err().code == ErrorCode::TokenInvalid));
+    assert_eq!(c.poll_transport(), Some(TransportCommand::Close));
+}
+
+#[test]
+fn a_silent_server_times_out() {
+    let mut c = ready();
+    c.handle_command(
+        1,
+        Command::GetInfo {
+            confr_id: "C1".into(),
+            password: None,
+        },
+        0,
+    );
+    c.poll_transport();
+    let at = c.poll_timeout().unwrap();
+    assert_eq!(at, REQUEST_TIMEOUT_MS);
+    c.handle_timeout(at - 1);
+    assert!(done(&mut c).is_empty());
+    c.handle_timeout(at);
+    assert_eq!(
+        done(&mut c)[0].result.as_ref().unwrap_err().code,
+        ErrorCode::Network
+    );
+    assert_eq!(c.poll_transport(), Some(TransportCommand::Close));
+    assert_eq!(c.poll_timeout(), None);
+}
+
+#[test]
+fn a_new_user_drops_the_old_users_conferences() {
+    let mut c = in_conference(Role::Talker, vec![]);
+    c.set_identity("alice", "fresh-token", 5).unwrap();
+    assert!(
+        c.poll_transport().is_none(),
+        "a new token for the same user keeps the link"
+    );
+    c.set_identity("bob", "tok", 6).unwrap();
+    assert_eq!(c.poll_transport(), Some(TransportCommand::Close));
+    assert_eq!(
+        events(&mut c),
+        [SdkEvent::ConferenceExited {
+            confr_id: "C1".into(),
+            reason: ExitReason::Normal,
+            failed: None
+        }]
+    );
+}

@@ -1,0 +1,252 @@
+//! JavaScript values in, JavaScript objects out. Argument checks here reject with
+//! -200 before anything is sent.
+
+use crate::core::{Outcome, SdkError};
+use emedia_protocol::{
+    ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, ErrorCode, Joined, Member, Role,
+};
+use js_sys::{Array, Object, Reflect, JSON};
+use wasm_bindgen::prelude::*;
+
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    if obj.is_object() {
+        Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
+    // Setting a plain property on a fresh object cannot fail.
+    let _ = Reflect::set(obj, &key.into(), &value.into());
+}
+
+fn absent(v: &JsValue) -> bool {
+    v.is_undefined() || v.is_null()
+}
+
+/// A required, non-empty string.
+pub fn string(v: &JsValue, name: &str) -> Result<String, SdkError> {
+    match v.as_string() {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err(SdkError::bad_param(format!(
+            "{name} must be a non-empty string"
+        ))),
+    }
+}
+
+pub fn confr_id(v: &JsValue) -> Result<ConferenceId, SdkError> {
+    string(v, "confrId").map(ConferenceId)
+}
+
+/// An optional string; numbers are accepted for passwords typed as digits.
+pub fn opt_string(v: &JsValue, name: &str) -> Result<Option<String>, SdkError> {
+    if absent(v) {
+        return Ok(None);
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Some(s).filter(|s| !s.is_empty()));
+    }
+    if let Some(n) = v.as_f64().filter(|n| n.fract() == 0.0) {
+        return Ok(Some((n as i64).to_string()));
+    }
+    Err(SdkError::bad_param(format!("{name} must be a string")))
+}
+
+/// The app's `ext`: any JSON-able value, carried as JSON text.
+pub fn ext(v: &JsValue) -> Result<Option<String>, SdkError> {
+    if absent(v) {
+        return Ok(None);
+    }
+    JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .map(Some)
+        .ok_or_else(|| SdkError::bad_param("ext must be JSON-serialisable"))
+}
+
+fn code_of(v: &JsValue) -> Option<u8> {
+    v.as_f64()
+        .filter(|n| n.fract() == 0.0 && (0.0..=255.0).contains(n))
+        .map(|n| n as u8)
+}
+
+pub fn role(v: &JsValue) -> Result<Role, SdkError> {
+    code_of(v)
+        .and_then(Role::from_code)
+        .ok_or_else(|| SdkError::bad_param("role must be 1 (AUDIENCE), 3 (TALKER) or 7 (ADMIN)"))
+}
+
+pub fn opt_role(v: &JsValue) -> Result<Option<Role>, SdkError> {
+    if absent(v) {
+        Ok(None)
+    } else {
+        role(v).map(Some)
+    }
+}
+
+pub fn confr_type(v: &JsValue) -> Result<ConfrType, SdkError> {
+    code_of(v).and_then(ConfrType::from_code).ok_or_else(|| {
+        SdkError::bad_param(
+            "confrType must be 10 (COMMUNICATION), 11 (COMMUNICATION_MIX) or 12 (LIVE)",
+        )
+    })
+}
+
+/// `memberNames`: an array of member ids or user names (a single string is accepted).
+pub fn member_names(v: &JsValue) -> Result<Vec<String>, SdkError> {
+    if let Some(s) = v.as_string() {
+        return Ok(vec![s]);
+    }
+    if !Array::is_array(v) {
+        return Err(SdkError::bad_param(
+            "memberNames must be an array of member names",
+        ));
+    }
+    Array::from(v)
+        .iter()
+        .map(|m| string(&m, "each of memberNames"))
+        .collect()
+}
+
+fn opt_count(obj: &JsValue, key: &str, default: u32) -> Result<u32, SdkError> {
+    let v = get(obj, key);
+    if absent(&v) {
+        return Ok(default);
+    }
+    v.as_f64()
+        .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= u32::MAX as f64)
+        .map(|n| n as u32)
+        .ok_or_else(|| SdkError::bad_param(format!("{key} must be a whole number")))
+}
+
+/// The conference options shared by createConference's object form and joinRoom's config.
+pub fn config(obj: &JsValue) -> Result<ConferenceConfig, SdkError> {
+    let d = ConferenceConfig::default();
+    Ok(ConferenceConfig {
+        max_talker_count: opt_count(obj, "maxTalkerCount", d.max_talker_count)?,
+        max_video_count: opt_count(obj, "maxVideoCount", d.max_video_count)?,
+        max_audience_count: opt_count(obj, "maxAudienceCount", d.max_audience_count)?,
+        max_pub_desktop_count: opt_count(obj, "maxPubDesktopCount", d.max_pub_desktop_count)?,
+        rec: get(obj, "rec").is_truthy(),
+        rec_merge: get(obj, "recMerge").is_truthy(),
+        ext: ext(&get(obj, "ext"))?,
+    })
+}
+
+pub fn error(e: &SdkError) -> JsValue {
+    let err = js_sys::Error::new(&e.message);
+    let _ = Reflect::set(&err, &"code".into(), &e.code.code().into());
+    err.into()
+}
+
+pub fn code_value(c: ErrorCode) -> JsValue {
+    c.code().into()
+}
+
+/// ext text back to the app's object; text that is not JSON is passed as a string.
+fn ext_value(ext: &Option<String>) -> JsValue {
+    match ext {
+        None => JsValue::UNDEFINED,
+        Some(t) => JSON::parse(t).unwrap_or_else(|_| t.into()),
+    }
+}
+
+/// The emedia member object: `{id, name, globalName, nickName, ext, role, confrId}`.
+pub fn member(confr_id: &ConferenceId, m: &Member) -> JsValue {
+    let o = Object::new();
+    set(&o, "id", m.id.as_str());
+    set(&o, "name", m.name.as_str());
+    set(&o, "globalName", m.global_name.as_str());
+    if let Some(n) = &m.nick_name {
+        set(&o, "nickName", n.as_str());
+    }
+    set(&o, "ext", ext_value(&m.ext));
+    set(&o, "role", m.role.code());
+    set(&o, "confrId", confr_id.as_str());
+    o.into()
+}
+
+fn members(confr_id: &ConferenceId, list: &[Member]) -> Array {
+    list.iter().map(|m| member(confr_id, m)).collect()
+}
+
+fn config_value(c: &ConferenceConfig) -> Object {
+    let o = Object::new();
+    set(&o, "maxTalkerCount", c.max_talker_count);
+    set(&o, "maxVideoCount", c.max_video_count);
+    set(&o, "maxAudienceCount", c.max_audience_count);
+    set(&o, "maxPubDesktopCount", c.max_pub_desktop_count);
+    set(&o, "rec", c.rec);
+    set(&o, "recMerge", c.rec_merge);
+    set(&o, "ext", ext_value(&c.ext));
+    o
+}
+
+fn joined(j: &Joined, password: &Option<String>) -> JsValue {
+    let o = Object::new();
+    set(&o, "confrId", j.confr_id.as_str());
+    set(&o, "id", j.confr_id.as_str());
+    set(&o, "joinId", j.join_id.as_str());
+    set(&o, "role", j.role.code());
+    set(&o, "roleToken", j.role_token.as_str());
+    set(&o, "ticket", j.ticket.as_str());
+    set(&o, "type", j.confr_type.code());
+    set(&o, "created", j.created);
+    if let Some(p) = password {
+        set(&o, "password", p.as_str());
+    }
+    set(&o, "members", members(&j.confr_id, &j.members));
+    o.into()
+}
+
+fn info(i: &ConferenceInfo) -> JsValue {
+    let o = Object::new();
+    set(&o, "confrId", i.confr_id.as_str());
+    set(&o, "id", i.confr_id.as_str());
+    set(&o, "type", i.confr_type.code());
+    if let Some(r) = &i.room_name {
+        set(&o, "roomName", r.as_str());
+    }
+    set(&o, "hasPassword", i.has_password);
+    set(&o, "config", config_value(&i.config));
+    set(&o, "members", members(&i.confr_id, &i.members));
+    o.into()
+}
+
+pub fn outcome(out: &Outcome) -> JsValue {
+    match out {
+        Outcome::Created {
+            confr_id,
+            confr_type,
+            password,
+            ticket,
+            role_token,
+        } => {
+            let o = Object::new();
+            set(&o, "confrId", confr_id.as_str());
+            set(&o, "id", confr_id.as_str());
+            set(&o, "password", password.as_deref().unwrap_or(""));
+            set(&o, "roleToken", role_token.as_str());
+            set(&o, "ticket", ticket.as_str());
+            set(&o, "type", confr_type.code());
+            o.into()
+        }
+        Outcome::Ticket(t) => t.as_str().into(),
+        Outcome::Joined {
+            joined: j,
+            password,
+        } => joined(j, password),
+        Outcome::Info(i) => info(i),
+        Outcome::Done => JsValue::UNDEFINED,
+    }
+}
+
+/// `{NAME: code, ...}` for the constants on `emedia.mgr`.
+pub fn constants(pairs: &[(&str, u8)]) -> Object {
+    let o = Object::new();
+    for (k, v) in pairs {
+        set(&o, k, *v);
+    }
+    Object::freeze(&o)
+}

@@ -1,0 +1,175 @@
+//! Drives the sans-IO core with the socket, a timer and the app's promises.
+//!
+//! Reentrancy: a hook may call back into `emedia.mgr`, so no `RefCell` borrow is
+//! held while JavaScript runs; each round takes the core's outputs under a short
+//! borrow and acts on them after releasing it.
+
+use super::convert;
+use super::hooks::Hooks;
+use super::socket::{JsSocket, SocketEvent};
+use crate::core::{Client, Command, Completion, OpId, SdkEvent, TransportCommand};
+use emedia_protocol::{ClientMessage, ServerMessage};
+use gloo_timers::callback::Timeout;
+use js_sys::{Function, Promise, JSON};
+use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(msg: &str);
+}
+
+pub type Shared = Rc<RefCell<Driver>>;
+
+#[derive(Default)]
+pub struct Driver {
+    pub core: Client,
+    pub hooks: Hooks,
+    pub socket_factory: Option<Function>,
+    socket: Option<JsSocket>,
+    timer: Option<(u64, Timeout)>,
+    promises: HashMap<OpId, (Function, Function)>,
+    next_op: OpId,
+}
+
+pub fn now() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// Runs `cmd` and returns the promise it settles.
+pub fn call(shared: &Shared, cmd: Command) -> Promise {
+    let mut op = 0;
+    let promise = Promise::new(&mut |resolve, reject| {
+        let mut d = shared.borrow_mut();
+        d.next_op = d.next_op.wrapping_add(1);
+        op = d.next_op;
+        d.promises.insert(op, (resolve, reject));
+    });
+    shared.borrow_mut().core.handle_command(op, cmd, now());
+    pump(shared);
+    promise
+}
+
+/// Acts on everything the core has to say, until it has nothing more.
+pub fn pump(shared: &Shared) {
+    loop {
+        let transport: Vec<TransportCommand> = {
+            let mut d = shared.borrow_mut();
+            std::iter::from_fn(|| d.core.poll_transport()).collect()
+        };
+        for t in &transport {
+            match t {
+                TransportCommand::Open { url } => open_socket(shared, url),
+                TransportCommand::Close => {
+                    let old = shared.borrow_mut().socket.take();
+                    drop(old);
+                }
+            }
+        }
+        let (settled, events) = {
+            let mut d = shared.borrow_mut();
+            while let Some(msg) = d.core.poll_transmit() {
+                d.transmit(&msg);
+            }
+            let completions: Vec<Completion> =
+                std::iter::from_fn(|| d.core.poll_completion()).collect();
+            let settled: Vec<_> = completions
+                .into_iter()
+                .filter_map(|c| d.promises.remove(&c.op).map(|p| (p, c)))
+                .collect();
+            let events: Vec<SdkEvent> = std::iter::from_fn(|| d.core.poll_event()).collect();
+            (settled, events)
+        };
+        if transport.is_empty() && settled.is_empty() && events.is_empty() {
+            break;
+        }
+        for ((resolve, reject), c) in settled {
+            let _ = match &c.result {
+                Ok(out) => resolve.call1(&JsValue::NULL, &convert::outcome(out)),
+                Err(e) => reject.call1(&JsValue::NULL, &convert::error(e)),
+            };
+        }
+        for e in &events {
+            // Read the hooks afresh: an earlier hook may have replaced them.
+            let hooks = shared.borrow().hooks.clone();
+            hooks.dispatch(e);
+        }
+    }
+    arm_timer(shared);
+}
+
+impl Driver {
+    fn transmit(&mut self, msg: &ClientMessage) {
+        let text = msg
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .ok()
+            .and_then(|v| JSON::stringify(&v).ok())
+            .and_then(|s| s.as_string());
+        match (text, &self.socket) {
+            (Some(text), Some(socket)) => {
+                if socket.send(&text).is_err() {
+                    console_warn("emedia: the socket refused a message");
+                }
+            }
+            (None, _) => console_warn("emedia: could not encode a message"),
+            (_, None) => console_warn("emedia: no socket to send on"),
+        }
+    }
+}
+
+fn open_socket(shared: &Shared, url: &str) {
+    let weak: Weak<RefCell<Driver>> = Rc::downgrade(shared);
+    let on_event = move |ev: SocketEvent| {
+        let Some(shared) = weak.upgrade() else { return };
+        {
+            let mut d = shared.borrow_mut();
+            match ev {
+                SocketEvent::Open => d.core.handle_open(now()),
+                SocketEvent::Closed => d.core.handle_closed(now()),
+                SocketEvent::Message(text) => match parse(&text) {
+                    Some(msg) => d.core.handle_message(msg, now()),
+                    None => console_warn("emedia: ignored a message the SDK does not understand"),
+                },
+            }
+        }
+        pump(&shared);
+    };
+    let factory = shared.borrow().socket_factory.clone();
+    match JsSocket::open(url, factory.as_ref(), on_event) {
+        Ok(socket) => shared.borrow_mut().socket = Some(socket),
+        Err(_) => shared.borrow_mut().core.handle_closed(now()),
+    }
+}
+
+/// The browser's JSON.parse does the parsing; serde only maps the result, which
+/// keeps a JSON parser out of the wasm.
+fn parse(text: &str) -> Option<ServerMessage> {
+    let value = JSON::parse(text).ok()?;
+    serde_wasm_bindgen::from_value(value).ok()
+}
+
+fn arm_timer(shared: &Shared) {
+    let mut d = shared.borrow_mut();
+    let wanted = d.core.poll_timeout();
+    if d.timer.as_ref().map(|(at, _)| *at) == wanted {
+        return;
+    }
+    d.timer = wanted.map(|at| {
+        let weak = Rc::downgrade(shared);
+        let delay = at.saturating_sub(now()).min(i32::MAX as u64) as u32;
+        let timeout = Timeout::new(delay, move || {
+            let Some(shared) = weak.upgrade() else { return };
+            {
+                let mut d = shared.borrow_mut();
+                d.timer = None;
+                d.core.handle_timeout(now());
+            }
+            pump(&shared);
+        });
+        (at, timeout)
+    });
+}

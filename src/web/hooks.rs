@@ -1,0 +1,111 @@
+//! The emedia hooks: plain assignable properties holding the app's functions, and
+//! the one place where a core event becomes a hook call.
+
+use super::convert;
+use crate::core::SdkEvent;
+use js_sys::{Array, Function};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(msg: &str, err: &JsValue);
+}
+
+/// Every hook the SDK can call, by its JavaScript name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Hook {
+    MemberJoined,
+    MemberExited,
+    MemberRoleChanged,
+    RoleChanged,
+    ConferenceExit,
+}
+
+impl Hook {
+    pub const ALL: [Hook; 5] = [
+        Hook::MemberJoined,
+        Hook::MemberExited,
+        Hook::MemberRoleChanged,
+        Hook::RoleChanged,
+        Hook::ConferenceExit,
+    ];
+
+    pub fn js_name(self) -> &'static str {
+        match self {
+            Hook::MemberJoined => "onMemberJoined",
+            Hook::MemberExited => "onMemberExited",
+            Hook::MemberRoleChanged => "onMemberRoleChanged",
+            Hook::RoleChanged => "onRoleChanged",
+            Hook::ConferenceExit => "onConferenceExit",
+        }
+    }
+}
+
+#[derive(Default, Clone)]
+pub struct Hooks {
+    slots: [Option<Function>; Hook::ALL.len()],
+}
+
+impl Hooks {
+    fn index(hook: Hook) -> usize {
+        Hook::ALL.iter().position(|h| *h == hook).unwrap_or(0)
+    }
+
+    pub fn get(&self, hook: Hook) -> JsValue {
+        self.slots[Self::index(hook)]
+            .as_ref()
+            .map_or(JsValue::NULL, |f| f.clone().into())
+    }
+
+    /// Anything that is not a function clears the hook.
+    pub fn set(&mut self, hook: Hook, value: JsValue) {
+        self.slots[Self::index(hook)] = value.dyn_into::<Function>().ok();
+    }
+
+    /// Calls the hook for `event`. A hook that throws is logged with its name and
+    /// does not stop the SDK.
+    pub fn dispatch(&self, event: &SdkEvent) {
+        let (hook, args): (Hook, Vec<JsValue>) = match event {
+            SdkEvent::MemberJoined { confr_id, member } => {
+                (Hook::MemberJoined, vec![convert::member(confr_id, member)])
+            }
+            SdkEvent::MemberExited {
+                confr_id,
+                member,
+                reason,
+            } => (
+                Hook::MemberExited,
+                vec![convert::member(confr_id, member), reason.code().into()],
+            ),
+            SdkEvent::MemberRoleChanged { confr_id, member } => (
+                Hook::MemberRoleChanged,
+                vec![convert::member(confr_id, member)],
+            ),
+            SdkEvent::RoleChanged { confr_id, role } => (
+                Hook::RoleChanged,
+                vec![role.code().into(), confr_id.as_str().into()],
+            ),
+            SdkEvent::ConferenceExited {
+                confr_id,
+                reason,
+                failed,
+            } => (
+                Hook::ConferenceExit,
+                vec![
+                    reason.code().into(),
+                    failed.map_or(JsValue::UNDEFINED, convert::code_value),
+                    confr_id.as_str().into(),
+                ],
+            ),
+        };
+        let Some(f) = &self.slots[Self::index(hook)] else {
+            return;
+        };
+        let args: Array = args.into_iter().collect();
+        if let Err(e) = f.apply(&JsValue::NULL, &args) {
+            console_error(&format!("emedia: hook {} threw", hook.js_name()), &e);
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The `#[wasm_bindgen]` façade: `emedia.mgr` as a JavaScript class. Each method
+//! converts its arguments (rejecting bad ones with -200 before anything is sent),
+//! hands a command to the driver and returns the driver's promise.
+
+mod convert;
+mod driver;
+mod hooks;
+mod socket;
+
+use crate::core::{Command, SdkError};
+use driver::Shared;
+use emedia_protocol::{ConfrType, Role};
+use hooks::Hook;
+use js_sys::{Function, Object, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// `emedia.mgr`. Several can live in one page, each with its own connection.
+#[wasm_bindgen]
+pub struct Manager {
+    shared: Shared,
+}
+
+fn rejected(e: SdkError) -> Promise {
+    Promise::reject(&convert::error(&e))
+}
+
+/// The page's own origin, the natural default server for a page the server serves.
+fn page_origin() -> Option<String> {
+    let location = convert::get(&js_sys::global(), "location");
+    convert::get(&location, "origin")
+        .as_string()
+        .filter(|o| o.starts_with("http"))
+}
+
+impl Manager {
+    fn run(&self, cmd: Result<Command, SdkError>) -> Promise {
+        match cmd {
+            Ok(cmd) => driver::call(&self.shared, cmd),
+            Err(e) => rejected(e),
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl Manager {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Manager {
+        console_error_panic_hook::set_once();
+        let shared = Shared::default();
+        if let Some(origin) = page_origin() {
+            // A page origin is always a valid URL; ignore the impossible failure.
+            let _ = shared.borrow_mut().core.set_server(&origin);
+        }
+        Manager { shared }
+    }
+
+    /// `{server, socketFactory}`: the server's http(s) or ws(s) base URL, and
+    /// optionally a function `url => WebSocket-like object` (mini-programs).
+    pub fn configure(&self, options: JsValue) -> Result<(), JsValue> {
+        let server = convert::get(&options, "server");
+        let mut d = self.shared.borrow_mut();
+        if !server.is_undefined() {
+            let url = convert::string(&server, "server").map_err(|e| convert::error(&e))?;
+            d.core.set_server(&url).map_err(|e| convert::error(&e))?;
+        }
+        let factory = convert::get(&options, "socketFactory");
+        if !factory.is_undefined() {
+            d.socket_factory = Some(factory.dyn_into::<Function>().map_err(|_| {
+                convert::error(&SdkError::bad_param("socketFactory must be a function"))
+            })?);
+        }
+        Ok(())
+    }
+
+    /// Who this page is: the user id and the token the app's backend minted.
+    #[wasm_bindgen(js_name = setIdentity)]
+    pub fn set_identity(&self, user_id: JsValue, token: JsValue) -> Result<(), JsValue> {
+        let user = convert::string(&user_id, "userId").map_err(|e| convert::error(&e))?;
+        let token = convert::string(&token, "token").map_err(|e| convert::error(&e))?;
+        let result = self
+            .shared
+            .borrow_mut()
+            .core
+            .set_identity(&user, &token, driver::now());
+        driver::pump(&self.shared);
+        result.map_err(|e| convert::error(&e))
+    }
+
+    /// `createConference(confrType, password, rec, recMerge)` or
+    /// `createConference({confrType, password, rec, recMerge, maxTalkerCount, ...})`.
+    #[wasm_bindgen(js_name = createConference)]
+    pub fn create_conference(
+        &self,
+        type_or_options: JsValue,
+        password: JsValue,
+        rec: JsValue,
+        rec_merge: JsValue,
+    ) -> Promise {
+        let cmd = (|| {
+            if type_or_options.is_object() {
+                let o = &type_or_options;
+                Ok(Command::CreateConference {
+                    confr_type: convert::confr_type(&convert::get(o, "confrType"))?,
+                    password: convert::opt_string(&convert::get(o, "password"), "password")?,
+                    config: convert::config(o)?,
+                })
+            } else {
+                let config = emedia_protocol::ConferenceConfig {
+                    rec: rec.is_truthy(),
+                    rec_merge: rec_merge.is_truthy(),
+                    ..Default::default()
+                };
+                Ok(Command::CreateConference {
+                    confr_type: convert::confr_type(&type_or_options)?,
+                    password: convert::opt_string(&password, "password")?,
+                    config,
+                })
+            }
+        })();
+        self.run(cmd)
+    }
+
+    /// Resolves a ticket: a signed, expiring grant to join that conference.
+    #[wasm_bindgen(js_name = getConferenceTkt)]
+    pub fn get_conference_tkt(&self, confr_id: JsValue, password: JsValue) -> Promise {
+        self.run((|| {
+            Ok(Command::GetTicket {
+                confr_id: convert::confr_id(&confr_id)?,
+                password: convert::opt_string(&password, "password")?,
+            })
+        })())
+    }
+
+    #[wasm_bindgen(js_name = joinConference)]
+    pub fn join_conference(&self, confr_id: JsValue, password: JsValue, ext: JsValue) -> Promise {
+        self.run((|| {
+            Ok(Command::JoinConference {
+                confr_id: convert::confr_id(&confr_id)?,
+                password: convert::opt_string(&password, "password")?,
+                ext: convert::ext(&ext)?,
+            })
+        })())
+    }
+
+    #[wasm_bindgen(js_name = joinConferenceWithTicket)]
+    pub fn join_conference_with_ticket(
+        &self,
+        confr_id: JsValue,
+        ticket: JsValue,
+        ext: JsValue,
+    ) -> Promise {
+        self.run((|| {
+            Ok(Command::JoinWithTicket {
+                confr_id: convert::confr_id(&confr_id)?,
+                ticket: convert::string(&ticket, "ticket")?,
+                ext: convert::ext(&ext)?,
+            })
+        })())
+    }
+
+    /// `joinRoom({roomName, password, role, config: {nickName, ext, maxTalkerCount, ...}})`.
+    #[wasm_bindgen(js_name = joinRoom)]
+    pub fn join_room(&self, option: JsValue) -> Promise {
+        self.run((|| {
+            if !option.is_object() {
+                return Err(SdkError::bad_param("joinRoom needs an options object"));
+            }
+            let config_obj = convert::get(&option, "config");
+            let confr_type = convert::get(&config_obj, "confrType");
+            Ok(Command::JoinRoom {
+                room_name: convert::string(&convert::get(&option, "roomName"), "roomName")?,
+                password: convert::opt_string(&convert::get(&option, "password"), "password")?,
+                role: convert::opt_role(&convert::get(&option, "role"))?,
+                confr_type: if confr_type.is_undefined() {
+                    None
+                } else {
+                    Some(convert::confr_type(&confr_type)?)
+                },
+                config: convert::config(&config_obj)?,
+                nick_name: convert::opt_string(&convert::get(&config_obj, "nickName"), "nickName")?,
+            })
+        })())
+    }
+
+    #[wasm_bindgen(js_name = exitConference)]
+    pub fn exit_conference(&self, confr_id: JsValue) -> Promise {
+        self.run(convert::confr_id(&confr_id).map(|confr_id| Command::Exit { confr_id }))
+    }
+
+    #[wasm_bindgen(js_name = destroyConference)]
+    pub fn destroy_conference(&self, confr_id: JsValue) -> Promise {
+        self.run(convert::confr_id(&confr_id).map(|confr_id| Command::Destroy { confr_id }))
+    }
+
+    #[wasm_bindgen(js_name = kickMembersById)]
+    pub fn kick_members_by_id(&self, confr_id: JsValue, member_names: JsValue) -> Promise {
+        self.run((|| {
+            Ok(Command::Kick {
+                confr_id: convert::confr_id(&confr_id)?,
+                members: convert::member_names(&member_names)?,
+            })
+        })())
+    }
+
+    #[wasm_bindgen(js_name = grantRole)]
+    pub fn grant_role(&self, confr_id: JsValue, member_names: JsValue, role: JsValue) -> Promise {
+        self.run((|| {
+            Ok(Command::GrantRole {
+                confr_id: convert::confr_id(&confr_id)?,
+                members: convert::member_names(&member_names)?,
+                role: convert::role(&role)?,
+            })
+        })())
+    }
+
+    #[wasm_bindgen(js_name = getConferenceInfo)]
+    pub fn get_conference_info(&self, confr_id: JsValue, password: JsValue) -> Promise {
+        self.run((|| {
+            Ok(Command::GetInfo {
+                confr_id: convert::confr_id(&confr_id)?,
+                password: convert::opt_string(&password, "password")?,
+            })
+        })())
+    }
+
+    #[wasm_bindgen(getter = ConfrType)]
+    pub fn confr_type_constants(&self) -> Object {
+        convert::constants(&[
+            ("COMMUNICATION", ConfrType::Communication.code()),
+            ("COMMUNICATION_MIX", ConfrType::CommunicationMix.code()),
+            ("LIVE", ConfrType::Live.code()),
+        ])
+    }
+
+    #[wasm_bindgen(getter = Role)]
+    pub fn role_constants(&self) -> Object {
+        convert::constants(&[
+            ("ADMIN", Role::Admin.code()),
+            ("TALKER", Role::Talker.code()),
+            ("AUDIENCE", Role::Audience.code()),
+        ])
+    }
+}
+
+impl Default for Manager {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One getter/setter pair per hook, so `mgr.onMemberJoined = fn` reaches the SDK.
+macro_rules! hook_property {
+    ($hook:expr, $get:ident, $set:ident, $js:ident) => {
+        #[wasm_bindgen]
+        impl Manager {
+            #[wasm_bindgen(getter = $js)]
+            pub fn $get(&self) -> JsValue {
+                self.shared.borrow().hooks.get($hook)
+            }
+
+            #[wasm_bindgen(setter = $js)]
+            pub fn $set(&self, f: JsValue) {
+                self.shared.borrow_mut().hooks.set($hook, f);
+            }
+        }
+    };
+}
+
+hook_property!(
+    Hook::MemberJoined,
+    on_member_joined,
+    set_on_member_joined,
+    onMemberJoined
+);
+hook_property!(
+    Hook::MemberExited,
+    on_member_exited,
+    set_on_member_exited,
+    onMemberExited
+);
+hook_property!(
+    Hook::MemberRoleChanged,
+    on_member_role_changed,
+    set_on_member_role_changed,
+    onMemberRoleChanged
+);
+hook_property!(
+    Hook::RoleChanged,
+    on_role_changed,
+    set_on_role_changed,
+    onRoleChanged
+);
+hook_property!(
+    Hook::ConferenceExit,
+    on_conference_exit,
+    set_on_conference_exit,
+    onConferenceExit
+);

@@ -1,0 +1,97 @@
+//! The signaling socket: any object shaped like a browser WebSocket (`send`, `close`,
+//! `onopen`, `onmessage`, `onclose`). The browser's own WebSocket is the default; a
+//! mini-program passes a factory whose objects sit on `wx.connectSocket`.
+//!
+//! The socket owns its JS closures and releases them in `Drop`, after detaching
+//! them, so a socket that is replaced can never call back into the SDK.
+
+use js_sys::{Array, Function, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen]
+extern "C" {
+    /// Duck-typed: a browser WebSocket or anything with the same members.
+    pub type SocketLike;
+    #[wasm_bindgen(method, catch)]
+    fn send(this: &SocketLike, data: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn close(this: &SocketLike) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, setter)]
+    fn set_onopen(this: &SocketLike, f: Option<&Function>);
+    #[wasm_bindgen(method, setter)]
+    fn set_onmessage(this: &SocketLike, f: Option<&Function>);
+    #[wasm_bindgen(method, setter)]
+    fn set_onclose(this: &SocketLike, f: Option<&Function>);
+}
+
+/// What the socket reports, already typed.
+pub enum SocketEvent {
+    Open,
+    /// A text frame.
+    Message(String),
+    Closed,
+}
+
+pub struct JsSocket {
+    inner: SocketLike,
+    _on_open: Closure<dyn FnMut(JsValue)>,
+    _on_message: Closure<dyn FnMut(JsValue)>,
+    _on_close: Closure<dyn FnMut(JsValue)>,
+}
+
+impl JsSocket {
+    /// Opens `url` with `factory(url)` if given, else with `new WebSocket(url)`.
+    pub fn open(
+        url: &str,
+        factory: Option<&Function>,
+        on_event: impl Fn(SocketEvent) + Clone + 'static,
+    ) -> Result<Self, JsValue> {
+        let inner: SocketLike = match factory {
+            Some(f) => f.call1(&JsValue::NULL, &url.into())?.unchecked_into(),
+            None => {
+                let ctor: Function = Reflect::get(&js_sys::global(), &"WebSocket".into())?
+                    .dyn_into()
+                    .map_err(|_| {
+                        JsValue::from_str("no WebSocket here: pass socketFactory to emedia.config")
+                    })?;
+                Reflect::construct(&ctor, &Array::of1(&url.into()))?.unchecked_into()
+            }
+        };
+        let cb = on_event.clone();
+        let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| cb(SocketEvent::Open));
+        let cb = on_event.clone();
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+            // Binary frames are not part of the protocol; only text is passed on.
+            if let Some(text) = Reflect::get(&ev, &"data".into())
+                .ok()
+                .and_then(|d| d.as_string())
+            {
+                cb(SocketEvent::Message(text));
+            }
+        });
+        let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_| on_event(SocketEvent::Closed));
+        inner.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        inner.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        inner.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Ok(Self {
+            inner,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        })
+    }
+
+    pub fn send(&self, text: &str) -> Result<(), JsValue> {
+        self.inner.send(text)
+    }
+}
+
+impl Drop for JsSocket {
+    fn drop(&mut self) {
+        self.inner.set_onopen(None);
+        self.inner.set_onmessage(None);
+        self.inner.set_onclose(None);
+        let _ = self.inner.close();
+    }
+}
