@@ -141,7 +141,8 @@ async fn serve_socket(hub: Arc<Hub>, socket: WebSocket) {
         hub.text(sid, &text);
     }
     hub.disconnect(sid);
-    // Let the writer flush what is queued (including a close frame), then stop.
-    drop(close);
+    // The writer sends a requested close frame, or stops once the hub has dropped
+    // this connection's queue.
+    drop(close_tx);
     let _ = writer.await;
 }

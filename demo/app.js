@@ -1,0 +1,99 @@
+// The emedia demo: join a room by name, see who is there, and (as ADMIN) change
+// roles, kick and close the room. Uses the SDK package the server serves at /pkg/.
+import emedia from '/pkg/index.js';
+
+const ROLE_NAMES = { 7: 'ADMIN', 3: 'TALKER', 1: 'AUDIENCE' };
+const $ = (sel) => document.querySelector(sel);
+const members = new Map(); // member id → member
+let current = null; // {confrId, role, me}
+
+function log(text) {
+  const li = document.createElement('li');
+  li.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
+  $('#log').prepend(li);
+}
+
+function render() {
+  $('#join-panel').hidden = !!current;
+  $('#room-panel').hidden = !current;
+  document.body.classList.toggle('admin', current?.role === 7);
+  if (!current) return;
+  $('#my-role').textContent = ROLE_NAMES[current.role];
+  const list = $('#members');
+  list.replaceChildren();
+  for (const m of [current.me, ...members.values()]) {
+    const li = document.createElement('li');
+    li.dataset.member = m.name;
+    li.innerHTML = `<span class="name"></span><span class="role"></span>`;
+    li.querySelector('.name').textContent = m === current.me ? `${m.name} (you)` : m.name;
+    li.querySelector('.role').textContent = ROLE_NAMES[m.role];
+    if (current.role === 7 && m !== current.me) {
+      for (const [role, label] of [[7, 'Make admin'], [3, 'Make talker'], [1, 'Make audience']]) {
+        if (role === m.role) continue;
+        li.append(button(label, `grant-${role}`, () => emedia.mgr.grantRole(current.confrId, [m.id], role)));
+      }
+      li.append(button('Kick', 'kick', () => emedia.mgr.kickMembersById(current.confrId, [m.id])));
+    }
+    list.append(li);
+  }
+}
+
+function button(label, testid, action) {
+  const b = document.createElement('button');
+  b.className = 'secondary';
+  b.textContent = label;
+  b.dataset.testid = testid;
+  b.onclick = () => action().catch((e) => log(`failed: ${e.message} (${e.code})`));
+  return b;
+}
+
+function leftRoom(why) {
+  log(why);
+  current = null;
+  members.clear();
+  render();
+}
+
+const EXIT_REASONS = { 0: 'you left', 4: 'network failure', 10: 'logged in elsewhere', 11: 'the room was closed', 12: 'you were kicked' };
+
+async function main() {
+  await emedia.ready;
+  const mgr = emedia.mgr;
+  $('#status').textContent = 'ready';
+
+  mgr.onMemberJoined = (m) => { members.set(m.id, m); log(`${m.name} joined as ${ROLE_NAMES[m.role]}`); render(); };
+  mgr.onMemberExited = (m, reason) => { members.delete(m.id); log(`${m.name} left (reason ${reason})`); render(); };
+  mgr.onMemberRoleChanged = (m) => { members.set(m.id, m); log(`${m.name} is now ${ROLE_NAMES[m.role]}`); render(); };
+  mgr.onRoleChanged = (role) => { current.role = role; current.me.role = role; log(`you are now ${ROLE_NAMES[role]}`); render(); };
+  mgr.onConferenceExit = (reason, failed) => leftRoom(`left the room: ${EXIT_REASONS[reason] ?? reason}${failed ? ` (${failed})` : ''}`);
+
+  $('#join-form').onsubmit = async (ev) => {
+    ev.preventDefault();
+    const form = new FormData(ev.target);
+    const user = form.get('user');
+    try {
+      // Dev mode only: a real app gets its token from its own backend.
+      const res = await fetch(`/dev/token?user=${encodeURIComponent(user)}`);
+      if (!res.ok) throw new Error(await res.text());
+      const { token } = await res.json();
+      mgr.setIdentity(user, token);
+      const joined = await mgr.joinRoom({
+        roomName: form.get('room'),
+        password: form.get('password'),
+        role: Number(form.get('role')),
+        config: { nickName: user },
+      });
+      current = { confrId: joined.confrId, role: joined.role, me: { id: joined.joinId, name: user, role: joined.role } };
+      $('#room-name').textContent = form.get('room');
+      log(`joined ${form.get('room')} as ${ROLE_NAMES[joined.role]}${joined.created ? ' (new room)' : ''}`);
+      render();
+    } catch (e) {
+      log(`could not join: ${e.message}${e.code ? ` (${e.code})` : ''}`);
+    }
+  };
+  $('#leave').onclick = () => mgr.exitConference(current.confrId).catch((e) => log(e.message));
+  $('#destroy').onclick = () => mgr.destroyConference(current.confrId).catch((e) => log(e.message));
+  render();
+}
+
+main().catch((e) => { $('#status').textContent = `failed to load: ${e.message}`; });

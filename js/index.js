@@ -1,0 +1,26 @@
+// ESM entry of the emedia SDK: `import emedia from 'emedia-sdk'`.
+// The wasm instantiates itself; `await emedia.ready` before using `emedia.mgr`.
+import init, { Manager } from './emedia_wasm.js';
+
+const options = {};
+
+const emedia = {
+  /** The emedia manager; set once `ready` resolves. */
+  mgr: undefined,
+  /** Resolves with `emedia` when the SDK can be used. */
+  ready: undefined,
+  /** `{server}`: the emedia-server base URL (http(s) or ws(s)); defaults to the page's origin. */
+  config(opts) {
+    Object.assign(options, opts);
+    if (emedia.mgr) emedia.mgr.configure(opts);
+  },
+};
+
+emedia.ready = init().then(() => {
+  emedia.mgr = new Manager();
+  emedia.mgr.configure(options);
+  return emedia;
+});
+
+export default emedia;
+export { emedia, Manager };

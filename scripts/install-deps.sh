@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what building and testing need on a fresh Debian machine; quick when
+# everything is already there. `--build-only` skips the browser and npm parts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_only=false
+[[ "${1:-}" == "--build-only" ]] && build_only=true
+
+need_root() { if [[ $(id -u) -ne 0 ]]; then echo sudo; fi; }
+
+rustup target list --installed | grep -qx wasm32-unknown-unknown \
+  || rustup target add wasm32-unknown-unknown
+
+command -v wasm-pack >/dev/null || cargo install wasm-pack
+
+# wasm-pack would download wasm-bindgen, which fails here: install exactly the
+# version Cargo.lock pins (read from the lock file, so it lives in one place).
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]]; then
+  cargo install wasm-bindgen-cli --version "$wb_version"
+fi
+
+$build_only && exit 0
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  $(need_root) apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -qq chromium chromium-driver
+fi
+
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)

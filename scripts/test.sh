@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every test: installs what the tests need, then lint, native unit and integration
+# tests, the browser tests of the wasm SDK (wasm-pack + Chromium) and the demo
+# scenarios (Playwright + Chromium), against a real emedia-server on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== installing test dependencies"
+scripts/install-deps.sh
+
+echo "== format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -q -- -D warnings
+cargo clippy -p emedia --target wasm32-unknown-unknown --all-targets -q -- -D warnings
+
+echo "== native tests (protocol, server core, server integration, SDK core)"
+cargo test --workspace
+
+echo "== building the npm package"
+scripts/build-pkg.sh
+
+echo "== starting emedia-server (dev mode) on a free loopback port"
+cargo build -q -p emedia-server
+log=$(mktemp)
+./target/debug/emedia-server --listen 127.0.0.1:0 --demo-dir demo --pkg-dir pkg >"$log" 2>&1 &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$log" && break
+  sleep 0.1
+done
+server=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -1)
+[[ -n "$server" ]] || { cat "$log"; echo "server did not start"; exit 1; }
+echo "server at $server"
+export EMEDIA_TEST_SERVER="$server"
+
+echo "== browser tests of the SDK (wasm-pack, headless Chromium)"
+CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome --test browser
+
+echo "== demo scenarios (Playwright, headless Chromium)"
+(cd tests/e2e && npm test)

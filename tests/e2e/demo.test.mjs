@@ -1,0 +1,62 @@
+// Two tabs on the demo see each other join, change role, get kicked and leave.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, SERVER } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const room = `demo${Date.now()}`;
+
+async function openTab(user, role) {
+  const page = await (await browser.newContext()).newPage();
+  page.on('pageerror', (e) => assert.fail(`page error in ${user}'s tab: ${e.message}`));
+  await page.goto(SERVER);
+  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor();
+  await page.getByTestId('user').fill(user);
+  await page.getByTestId('room').fill(room);
+  await page.getByTestId('role').selectOption(String(role));
+  await page.getByTestId('join').click();
+  return page;
+}
+
+const memberRow = (page, name) => page.locator(`[data-testid=members] li[data-member="${name}"]`);
+
+test('two tabs see each other join, change role, get kicked and leave', async () => {
+  const ann = await openTab('ann', 7);
+  await ann.getByTestId('my-role').filter({ hasText: 'ADMIN' }).waitFor();
+  const ben = await openTab('ben', 3);
+  await ben.getByTestId('my-role').filter({ hasText: 'TALKER' }).waitFor();
+
+  // Each sees the other.
+  await memberRow(ann, 'ben').filter({ hasText: 'TALKER' }).waitFor();
+  await memberRow(ben, 'ann').filter({ hasText: 'ADMIN' }).waitFor();
+  // Only the admin gets the moderation buttons.
+  assert.equal(await memberRow(ben, 'ann').getByRole('button').count(), 0);
+
+  // Ann makes Ben an admin; both tabs show it.
+  await memberRow(ann, 'ben').getByTestId('grant-7').click();
+  await ben.getByTestId('my-role').filter({ hasText: 'ADMIN' }).waitFor();
+  await memberRow(ann, 'ben').filter({ hasText: 'ADMIN' }).waitFor();
+
+  // Ben takes Ann down to TALKER.
+  await memberRow(ben, 'ann').getByTestId('grant-3').click();
+  await ann.getByTestId('my-role').filter({ hasText: 'TALKER' }).waitFor();
+  await memberRow(ben, 'ann').filter({ hasText: 'TALKER' }).waitFor();
+
+  // Ben kicks Ann: her tab says so and leaves the room; Ben's list drops her.
+  await memberRow(ben, 'ann').getByTestId('kick').click();
+  await ann.getByTestId('log').filter({ hasText: 'you were kicked' }).waitFor();
+  await ann.getByTestId('join').waitFor();
+  await memberRow(ben, 'ann').waitFor({ state: 'detached' });
+
+  // Ann comes back (as TALKER: the room is Ben's now), then Ben leaves.
+  await ann.getByTestId('join').click();
+  await memberRow(ann, 'ben').waitFor();
+  await ben.getByTestId('leave').click();
+  await ben.getByTestId('log').filter({ hasText: 'you left' }).waitFor();
+  await memberRow(ann, 'ben').waitFor({ state: 'detached' });
+  // Ben was the last admin; Ann, the earliest talker, is promoted.
+  await ann.getByTestId('my-role').filter({ hasText: 'ADMIN' }).waitFor();
+});
