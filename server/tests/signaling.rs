@@ -272,6 +272,18 @@ async fn bad_input_gets_an_error_and_disturbs_nobody() {
     };
     assert_eq!(closed.map(|c| c.0), Some(1009));
     assert_eq!(a.take_events().await, ["exited bob 4"]);
+
+    // Far over the limit (past the WebSocket library's own cap) is refused the same way.
+    let mut c = Client::login(server.addr, "carol").await;
+    let _ = c.try_send_text("y".repeat(4 * 1024 * 1024)).await;
+    let closed = loop {
+        match c.next().await {
+            Some(Err(close)) => break Some(close),
+            Some(Ok(_)) => continue,
+            None => break None,
+        }
+    };
+    assert_eq!(closed.map(|c| c.0), Some(1009));
     a.req(Request::GetInfo {
         confr_id: confr.clone(),
         password: None,

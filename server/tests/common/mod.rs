@@ -71,10 +71,15 @@ impl Client {
     }
 
     pub async fn send_text(&mut self, text: String) {
+        self.try_send_text(text).await.expect("send");
+    }
+
+    /// For frames the server may refuse while they are still being written.
+    pub async fn try_send_text(&mut self, text: String) -> Result<(), String> {
         self.ws
             .send(Message::Text(text.into()))
             .await
-            .expect("send");
+            .map_err(|e| e.to_string())
     }
 
     /// The next server message, or None if the socket closed.
