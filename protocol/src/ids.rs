@@ -38,3 +38,7 @@ string_id!(
     /// One membership of one user in one conference (`joinId` / member `id`).
     MemberId
 );
+string_id!(
+    /// A published stream.
+    StreamId
+);

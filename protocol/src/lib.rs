@@ -14,11 +14,13 @@ mod messages;
 mod model;
 
 pub use codes::{ErrorCode, ExitReason, MemberExitReason};
-pub use ids::{ConferenceId, MemberId};
+pub use ids::{ConferenceId, MemberId, StreamId};
 pub use messages::{
     ClientMessage, ErrorBody, Event, Joined, ReplyBody, Request, Response, ServerMessage,
 };
-pub use model::{ConferenceConfig, ConferenceInfo, ConfrType, Member, Role};
+pub use model::{
+    ConferenceConfig, ConferenceInfo, ConfrType, Member, Role, StreamInfo, StreamType,
+};
 
 /// Bumped on any incompatible change of the messages below.
 pub const PROTOCOL_VERSION: u32 = 1;

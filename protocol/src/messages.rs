@@ -1,8 +1,10 @@
 //! Requests, replies and events.
 
 use crate::codes::{ErrorCode, ExitReason, MemberExitReason};
-use crate::ids::{ConferenceId, MemberId};
-use crate::model::{ConferenceConfig, ConferenceInfo, ConfrType, Member, Role};
+use crate::ids::{ConferenceId, MemberId, StreamId};
+use crate::model::{
+    ConferenceConfig, ConferenceInfo, ConfrType, Member, Role, StreamInfo, StreamType,
+};
 use serde::{Deserialize, Serialize};
 
 /// Client → server.
@@ -79,6 +81,38 @@ pub enum Request {
         #[serde(default)]
         password: Option<String>,
     },
+    /// Publish a stream: `sdp` is the client's offer, with send-only media.
+    Publish {
+        confr_id: ConferenceId,
+        rtc_id: String,
+        stream_type: StreamType,
+        audio: bool,
+        video: bool,
+        #[serde(default)]
+        ext: Option<String>,
+        sdp: String,
+    },
+    Unpublish {
+        confr_id: ConferenceId,
+        stream_id: StreamId,
+    },
+    /// Subscribe to a stream: `sdp` is the client's offer, with receive-only media.
+    Subscribe {
+        confr_id: ConferenceId,
+        stream_id: StreamId,
+        sdp: String,
+    },
+    Unsubscribe {
+        confr_id: ConferenceId,
+        stream_id: StreamId,
+    },
+    /// Pause or resume the audio / video of one of your streams.
+    SetMedia {
+        confr_id: ConferenceId,
+        stream_id: StreamId,
+        aoff: bool,
+        voff: bool,
+    },
     Ping,
 }
 
@@ -137,6 +171,16 @@ pub enum Response {
     },
     Joined(Joined),
     Info(ConferenceInfo),
+    /// The SFU's answer to a publish offer.
+    Published {
+        stream: StreamInfo,
+        sdp: String,
+    },
+    /// The SFU's answer to a subscribe offer.
+    Subscribed {
+        stream_id: StreamId,
+        sdp: String,
+    },
     Done,
     Pong,
 }
@@ -157,6 +201,9 @@ pub struct Joined {
     pub created: bool,
     /// The members this member may see, without itself, in join order.
     pub members: Vec<Member>,
+    /// The streams already published, in publish order.
+    #[serde(default)]
+    pub streams: Vec<StreamInfo>,
 }
 
 /// A state change pushed to the members it concerns, in the order it happened.
@@ -188,6 +235,20 @@ pub enum Event {
         confr_id: ConferenceId,
         reason: ExitReason,
     },
+    StreamAdded {
+        confr_id: ConferenceId,
+        stream: StreamInfo,
+    },
+    /// The stream ended: unpublished, or its publisher left or lost the right to publish.
+    StreamRemoved {
+        confr_id: ConferenceId,
+        stream: StreamInfo,
+    },
+    /// `aoff` / `voff` changed.
+    StreamUpdated {
+        confr_id: ConferenceId,
+        stream: StreamInfo,
+    },
 }
 
 impl Event {
@@ -197,7 +258,10 @@ impl Event {
             | Event::MemberExited { confr_id, .. }
             | Event::MemberRoleChanged { confr_id, .. }
             | Event::RoleChanged { confr_id, .. }
-            | Event::ConferenceExited { confr_id, .. } => confr_id,
+            | Event::ConferenceExited { confr_id, .. }
+            | Event::StreamAdded { confr_id, .. }
+            | Event::StreamRemoved { confr_id, .. }
+            | Event::StreamUpdated { confr_id, .. } => confr_id,
         }
     }
 }

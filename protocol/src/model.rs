@@ -2,7 +2,7 @@
 //! can hand these objects to JavaScript in the shapes emedia users know.
 
 use crate::codes::numeric_enum;
-use crate::ids::{ConferenceId, MemberId};
+use crate::ids::{ConferenceId, MemberId, StreamId};
 use serde::{Deserialize, Serialize};
 
 numeric_enum! {
@@ -113,4 +113,33 @@ pub struct ConferenceInfo {
     pub config: ConferenceConfig,
     /// The members the asker may see, in join order.
     pub members: Vec<Member>,
+}
+
+/// What a stream carries: a camera (and microphone) or a shared screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamType {
+    Camera,
+    Desktop,
+}
+
+/// A published stream as every member of the conference sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamInfo {
+    pub id: StreamId,
+    /// The publishing member.
+    pub mem_id: MemberId,
+    /// The publisher's own name for the stream, unique among its live streams.
+    pub rtc_id: String,
+    #[serde(rename = "type")]
+    pub stream_type: StreamType,
+    /// Whether the stream has an audio / a video track at all.
+    pub audio: bool,
+    pub video: bool,
+    /// Paused by the publisher (emedia's `aoff` / `voff`).
+    pub aoff: bool,
+    pub voff: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext: Option<String>,
 }

@@ -41,6 +41,12 @@ pub struct ServeArgs {
     /// How long a created conference waits for its first member, in seconds.
     #[arg(long, env = "EMEDIA_EMPTY_CONFERENCE_TTL", default_value_t = 120)]
     pub empty_conference_ttl: u64,
+    /// UDP address of the SFU; every peer connection shares this one port.
+    #[arg(long, env = "EMEDIA_RTC_LISTEN", default_value = "127.0.0.1:0")]
+    pub rtc_listen: SocketAddr,
+    /// The IP clients reach the SFU at, when it differs from --rtc-listen's (NAT, 0.0.0.0).
+    #[arg(long, env = "EMEDIA_RTC_PUBLIC_IP")]
+    pub rtc_public_ip: Option<std::net::IpAddr>,
     /// Folder served at / (the demo app).
     #[arg(long, env = "EMEDIA_DEMO_DIR", default_value = "demo")]
     pub demo_dir: PathBuf,

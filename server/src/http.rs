@@ -47,8 +47,10 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     let stats = s.hub.stats();
     let body = format!(
         "# HELP emedia_sessions Open signaling connections.\n# TYPE emedia_sessions gauge\nemedia_sessions {}\n\
-         # HELP emedia_conferences Conferences held in memory.\n# TYPE emedia_conferences gauge\nemedia_conferences {}\n",
-        stats.sessions, stats.conferences
+         # HELP emedia_conferences Conferences held in memory.\n# TYPE emedia_conferences gauge\nemedia_conferences {}\n\
+         # HELP emedia_streams Published streams, pending ones included.\n# TYPE emedia_streams gauge\nemedia_streams {}\n\
+         # HELP emedia_peer_connections WebRTC peer connections in the SFU.\n# TYPE emedia_peer_connections gauge\nemedia_peer_connections {}\n",
+        stats.sessions, stats.conferences, stats.streams, stats.peers
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -2,10 +2,10 @@
 //! connection, and a timer task. Handling a frame is short and never awaits, so a
 //! plain mutex is enough, and dispatching under it keeps every member's events in order.
 
-use crate::core::{Core, Output, SessionId};
+use crate::core::{Core, MediaCommand, MediaEvent, Output, SessionId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, Notify};
 
@@ -20,11 +20,14 @@ pub struct Hub {
     next_session: AtomicU64,
     /// Woken when an input may have moved the core's next deadline.
     timers_changed: Notify,
+    /// The SFU's live peer count.
+    media_peers: OnceLock<Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 struct Inner {
     core: Core,
     senders: HashMap<SessionId, mpsc::UnboundedSender<Outgoing>>,
+    media: Option<mpsc::UnboundedSender<MediaCommand>>,
 }
 
 /// Counts for /healthz and /metrics.
@@ -32,6 +35,10 @@ struct Inner {
 pub struct Stats {
     pub sessions: usize,
     pub conferences: usize,
+    /// Streams the conference state holds.
+    pub streams: usize,
+    /// Peer connections the SFU holds.
+    pub peers: usize,
 }
 
 pub fn now_ms() -> u64 {
@@ -47,10 +54,29 @@ impl Hub {
             inner: Mutex::new(Inner {
                 core,
                 senders: HashMap::new(),
+                media: None,
             }),
             next_session: AtomicU64::new(1),
             timers_changed: Notify::new(),
+            media_peers: OnceLock::new(),
         })
+    }
+
+    /// Connects the SFU: the core's media commands go to `commands`.
+    pub fn attach_media(
+        &self,
+        commands: mpsc::UnboundedSender<MediaCommand>,
+        peers: Arc<std::sync::atomic::AtomicUsize>,
+    ) {
+        let _ = self.media_peers.set(peers);
+        self.lock().media = Some(commands);
+    }
+
+    /// What the SFU reports about a peer.
+    pub fn media_event(&self, ev: MediaEvent) {
+        let mut inner = self.lock();
+        inner.core.handle_media(ev);
+        inner.flush();
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -87,6 +113,11 @@ impl Hub {
         Stats {
             sessions: inner.core.session_count(),
             conferences: inner.core.conference_count(),
+            streams: inner.core.stream_count(),
+            peers: self
+                .media_peers
+                .get()
+                .map_or(0, |p| p.load(Ordering::Relaxed)),
         }
     }
 
@@ -131,6 +162,10 @@ impl Inner {
                         Err(e) => tracing::error!(error = %e, "cannot serialize a server message"),
                     }
                 }
+                Output::Media(cmd) => match &self.media {
+                    Some(tx) => drop(tx.send(cmd)),
+                    None => tracing::error!("no SFU attached for {cmd:?}"),
+                },
             }
         }
     }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod core;
 pub mod http;
 pub mod hub;
+pub mod sfu;
 
 use crate::auth::Keys;
 use crate::config::{ServeArgs, MIN_SECRET_BYTES};
@@ -16,6 +17,8 @@ use std::sync::Arc;
 /// A running server: where it listens and its hub (for counts in tests).
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where peers send media (the SFU's host candidate).
+    pub media_addr: SocketAddr,
     pub hub: Arc<Hub>,
     pub dev_mode: bool,
     task: tokio::task::JoinHandle<()>,
@@ -52,6 +55,14 @@ pub async fn start(args: ServeArgs) -> Result<Running, String> {
         rand::random(),
     );
     let hub = Hub::new(core);
+    let events_to = Arc::downgrade(&hub);
+    let sfu = sfu::runner::start(args.rtc_listen, args.rtc_public_ip, move |ev| {
+        if let Some(hub) = events_to.upgrade() {
+            hub.media_event(ev);
+        }
+    })
+    .await?;
+    hub.attach_media(sfu.commands.clone(), sfu.peers.clone());
     tokio::spawn(hub.clone().run_timers());
     let state = http::AppState {
         hub: hub.clone(),
@@ -69,6 +80,7 @@ pub async fn start(args: ServeArgs) -> Result<Running, String> {
     });
     Ok(Running {
         addr,
+        media_addr: sfu.candidate,
         hub,
         dev_mode,
         task,

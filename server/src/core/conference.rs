@@ -5,6 +5,7 @@
 //! the events that keep each member's view equal to [`Conference::visible_to`].
 
 use super::outbox::{Outbox, SessionId};
+use super::streams::Streams;
 use emedia_protocol::{
     ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, Event, Member, MemberExitReason,
     MemberId, Role,
@@ -32,6 +33,7 @@ pub struct Conference {
     kicked: HashMap<String, u64>,
     /// User → (role, when) of the last grantRole, which outranks older tickets.
     grants: HashMap<String, (Role, u64)>,
+    pub streams: Streams,
 }
 
 fn can_see(viewer: Role, subject: Role) -> bool {
@@ -55,6 +57,7 @@ impl Conference {
             seats: Vec::new(),
             kicked: HashMap::new(),
             grants: HashMap::new(),
+            streams: Streams::default(),
         }
     }
 
@@ -142,6 +145,15 @@ impl Conference {
             has_password: self.password.is_some(),
             config: self.config.clone(),
             members: self.visible_members(viewer_role, None),
+        }
+    }
+
+    /// Sends `event` to every member but `except`.
+    pub fn broadcast(&self, event: &Event, except: Option<SessionId>, out: &mut Outbox) {
+        for seat in &self.seats {
+            if Some(seat.session) != except {
+                out.event(seat.session, event.clone());
+            }
         }
     }
 

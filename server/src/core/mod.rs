@@ -10,13 +10,18 @@
 //! caller's promise resolves its own hooks have already seen the change.
 
 mod conference;
+mod media;
 mod outbox;
+mod publishing;
 mod store;
+mod streams;
 mod validate;
 
 pub use conference::{Conference, Seat};
+pub use media::{MediaCommand, MediaEvent, PeerId};
 pub use outbox::{Output, SessionId};
 pub use store::{ConferenceStore, MemoryStore};
+pub use streams::{Negotiation, PeerRole, Stream};
 
 use crate::auth::{Grant, Keys};
 use emedia_protocol::{
@@ -65,6 +70,9 @@ pub struct Core<S: ConferenceStore = MemoryStore> {
     rng: StdRng,
     /// Created conferences still waiting for their first member, by deadline.
     empty_deadlines: BTreeSet<(u64, ConferenceId)>,
+    /// Every SFU peer the core has asked for and not closed, and its conference.
+    peers: HashMap<PeerId, ConferenceId>,
+    next_peer: u64,
     out: Outbox,
 }
 
@@ -83,6 +91,8 @@ impl<S: ConferenceStore> Core<S> {
             sessions: HashMap::new(),
             rng: StdRng::seed_from_u64(seed),
             empty_deadlines: BTreeSet::new(),
+            peers: HashMap::new(),
+            next_peer: 1,
             out: Outbox::default(),
         }
     }
@@ -97,6 +107,16 @@ impl<S: ConferenceStore> Core<S> {
 
     pub fn session_count(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// Streams held, pending ones included.
+    pub fn stream_count(&self) -> usize {
+        self.store.iter().map(|c| c.streams.len()).sum()
+    }
+
+    /// SFU peers the core believes are open.
+    pub fn peer_count(&self) -> usize {
+        self.peers.len()
     }
 
     pub fn conference(&self, id: &ConferenceId) -> Option<&Conference> {
@@ -133,7 +153,9 @@ impl<S: ConferenceStore> Core<S> {
             self.empty_deadlines.remove(&(at, id.clone()));
             if self.store.get(&id).is_some_and(Conference::is_empty) {
                 tracing::info!(confr = %id, "conference removed: nobody joined in time");
-                self.store.remove(&id);
+                if let Some(conf) = self.store.remove(&id) {
+                    self.release_media(&conf);
+                }
             }
         }
     }
@@ -150,11 +172,33 @@ impl<S: ConferenceStore> Core<S> {
     }
 
     pub fn handle_request(&mut self, sid: SessionId, msg: ClientMessage, now_ms: u64) {
-        let result = self.dispatch(sid, msg.req, now_ms);
+        let result = match msg.req {
+            // These are answered when the SFU has answered (see `handle_media`).
+            req @ (Request::Publish { .. } | Request::Subscribe { .. }) => {
+                match self
+                    .authed(sid)
+                    .and_then(|_| self.negotiate(sid, msg.rid, req))
+                {
+                    Ok(()) => return,
+                    Err(e) => Err(e),
+                }
+            }
+            req => self.dispatch(sid, req, now_ms),
+        };
         if let Err(e) = &result {
             tracing::debug!(session = sid.0, code = e.code.code(), msg = %e.message, "request refused");
         }
         self.out.reply(sid, msg.rid, result);
+    }
+
+    fn authed(&self, sid: SessionId) -> Result<(), ErrorBody> {
+        match self.sessions.get(&sid) {
+            Some(Session { user: Some(_), .. }) => Ok(()),
+            _ => Err(err(
+                ErrorCode::TokenInvalid,
+                "authenticate first: call setIdentity",
+            )),
+        }
     }
 
     fn dispatch(&mut self, sid: SessionId, req: Request, now_ms: u64) -> Reply {
@@ -228,7 +272,24 @@ impl<S: ConferenceStore> Core<S> {
             Request::GetInfo { confr_id, password } => {
                 self.info(sid, &confr_id, password.as_deref())
             }
-            Request::Auth { .. } | Request::Ping => unreachable!("handled above"),
+            Request::Unpublish {
+                confr_id,
+                stream_id,
+            } => self.unpublish(sid, &confr_id, &stream_id),
+            Request::Unsubscribe {
+                confr_id,
+                stream_id,
+            } => self.unsubscribe(sid, &confr_id, &stream_id),
+            Request::SetMedia {
+                confr_id,
+                stream_id,
+                aoff,
+                voff,
+            } => self.set_media(sid, &confr_id, &stream_id, aoff, voff),
+            Request::Auth { .. }
+            | Request::Ping
+            | Request::Publish { .. }
+            | Request::Subscribe { .. } => unreachable!("handled above"),
         }
     }
 
@@ -470,6 +531,7 @@ impl<S: ConferenceStore> Core<S> {
             &mut self.out,
         );
         let members = conf.visible_members(j.role, Some(&member_id));
+        let streams = conf.streams.live();
         let confr_type = conf.confr_type;
         self.empty_deadlines.retain(|(_, id)| id != confr_id);
         if let Some(s) = self.sessions.get_mut(&sid) {
@@ -485,6 +547,7 @@ impl<S: ConferenceStore> Core<S> {
             ticket: j.ticket,
             created: j.created,
             members,
+            streams,
         })
     }
 
@@ -524,10 +587,18 @@ impl<S: ConferenceStore> Core<S> {
         if let Some(s) = self.sessions.get_mut(&sid) {
             s.conferences.remove(confr_id);
         }
-        let Some(conf) = self.store.get_mut(confr_id) else {
+        let Some(id) = self
+            .store
+            .get(confr_id)
+            .and_then(|c| c.seat_of_session(sid))
+            .map(|s| s.member.id.clone())
+        else {
             return;
         };
-        let Some(id) = conf.seat_of_session(sid).map(|s| s.member.id.clone()) else {
+        // The streams go first, then the member: others see them in that order.
+        self.end_streams_of(confr_id, &id, false);
+        self.end_subscriptions_of(confr_id, sid);
+        let Some(conf) = self.store.get_mut(confr_id) else {
             return;
         };
         conf.remove(&id, reason, &mut self.out);
@@ -542,7 +613,9 @@ impl<S: ConferenceStore> Core<S> {
         }
         if conf.is_empty() {
             tracing::info!(confr = %confr_id, "conference ended: last member left");
-            self.store.remove(confr_id);
+            if let Some(conf) = self.store.remove(confr_id) {
+                self.release_media(&conf);
+            }
         } else {
             self.promote_if_no_admin(confr_id, &[], now_ms);
         }
@@ -568,6 +641,7 @@ impl<S: ConferenceStore> Core<S> {
     fn destroy(&mut self, sid: SessionId, confr_id: &ConferenceId) -> Reply {
         self.own_admin_seat(sid, confr_id)?;
         let conf = self.store.remove(confr_id).expect("checked above");
+        self.release_media(&conf);
         for seat in conf.seats() {
             if let Some(s) = self.sessions.get_mut(&seat.session) {
                 s.conferences.remove(confr_id);
@@ -669,6 +743,10 @@ impl<S: ConferenceStore> Core<S> {
             let token = self.grant_token(&t.member.name, confr_id, role, now_ms);
             if let Some(conf) = self.store.get_mut(confr_id) {
                 conf.set_role(&t.member.id, role, token, now_ms, &mut self.out);
+            }
+            if role == Role::Audience {
+                // The audience may not publish: its streams end, and its owner hears so.
+                self.end_streams_of(confr_id, &t.member.id, true);
             }
         }
         // An ADMIN who demoted itself may have left the conference without one.

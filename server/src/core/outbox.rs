@@ -1,5 +1,6 @@
 //! What the core wants sent, drained by the driver in order.
 
+use super::media::MediaCommand;
 use emedia_protocol::{ErrorBody, Event, ReplyBody, Response, ServerMessage};
 use std::collections::VecDeque;
 
@@ -9,7 +10,12 @@ pub struct SessionId(pub u64);
 
 #[derive(Debug, PartialEq)]
 pub enum Output {
-    Send { to: SessionId, msg: ServerMessage },
+    Send {
+        to: SessionId,
+        msg: ServerMessage,
+    },
+    /// For the SFU.
+    Media(MediaCommand),
 }
 
 #[derive(Default)]
@@ -32,6 +38,10 @@ impl Outbox {
             to,
             msg: ServerMessage::Reply { rid, body },
         });
+    }
+
+    pub fn media(&mut self, cmd: MediaCommand) {
+        self.0.push_back(Output::Media(cmd));
     }
 
     pub fn pop(&mut self) -> Option<Output> {

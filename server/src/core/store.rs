@@ -13,6 +13,7 @@ pub trait ConferenceStore {
     /// The conference `joinRoom` created under this name, if it still exists.
     fn room(&self, name: &str) -> Option<ConferenceId>;
     fn len(&self) -> usize;
+    fn iter(&self) -> Box<dyn Iterator<Item = &Conference> + '_>;
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -54,5 +55,9 @@ impl ConferenceStore for MemoryStore {
 
     fn len(&self) -> usize {
         self.conferences.len()
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = &Conference> + '_> {
+        Box::new(self.conferences.values())
     }
 }

@@ -12,6 +12,8 @@ struct Harness {
     next_sid: u64,
     inbox: HashMap<SessionId, Vec<Event>>,
     rid: u32,
+    /// Commands the core sent to the SFU, in order.
+    media: Vec<MediaCommand>,
 }
 
 impl Harness {
@@ -23,6 +25,7 @@ impl Harness {
             next_sid: 1,
             inbox: HashMap::new(),
             rid: 0,
+            media: Vec::new(),
         }
     }
 
@@ -52,7 +55,14 @@ impl Harness {
 
     fn drain(&mut self) -> Vec<(SessionId, u32, Reply)> {
         let mut replies = vec![];
-        while let Some(Output::Send { to, msg }) = self.core.poll_output() {
+        while let Some(out) = self.core.poll_output() {
+            let (to, msg) = match out {
+                Output::Send { to, msg } => (to, msg),
+                Output::Media(cmd) => {
+                    self.media.push(cmd);
+                    continue;
+                }
+            };
             match msg {
                 ServerMessage::Event(e) => self.inbox.entry(to).or_default().push(e),
                 ServerMessage::Reply { rid, body } => replies.push((
@@ -206,6 +216,14 @@ fn names(events: &[Event]) -> Vec<String> {
             }
             Event::RoleChanged { role, .. } => format!("my role {}", role.code()),
             Event::ConferenceExited { reason, .. } => format!("exit {}", reason.code()),
+            Event::StreamAdded { stream, .. } => format!("stream added {}", stream.rtc_id),
+            Event::StreamRemoved { stream, .. } => format!("stream removed {}", stream.rtc_id),
+            Event::StreamUpdated { stream, .. } => {
+                format!(
+                    "stream updated {} a{} v{}",
+                    stream.rtc_id, stream.aoff as u8, stream.voff as u8
+                )
+            }
         })
         .collect()
 }

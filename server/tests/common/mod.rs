@@ -27,6 +27,8 @@ pub fn args() -> ServeArgs {
         app_secret: Some(SECRET.into()),
         ticket_ttl: 600,
         empty_conference_ttl: 120,
+        rtc_listen: "127.0.0.1:0".parse().unwrap(),
+        rtc_public_ip: None,
         demo_dir: "demo".into(),
         pkg_dir: "pkg".into(),
     }
@@ -209,6 +211,12 @@ pub fn describe(e: &Event) -> String {
         }
         Event::RoleChanged { role, .. } => format!("my role {}", role.code()),
         Event::ConferenceExited { reason, .. } => format!("exit {}", reason.code()),
+        Event::StreamAdded { stream, .. } => format!("stream added {}", stream.rtc_id),
+        Event::StreamRemoved { stream, .. } => format!("stream removed {}", stream.rtc_id),
+        Event::StreamUpdated { stream, .. } => format!(
+            "stream updated {} a{} v{}",
+            stream.rtc_id, stream.aoff as u8, stream.voff as u8
+        ),
     }
 }
 

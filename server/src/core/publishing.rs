@@ -1,0 +1,534 @@
+//! Publishing and subscribing: the rules (roles, limits, one rtcId per stream), the
+//! stream registry, and the SFU round trips. A publish or subscribe is answered only
+//! when the SFU has answered its offer (`handle_media`), and a stream is announced
+//! only once it is live.
+
+use super::media::{MediaCommand, MediaEvent, PeerId};
+use super::streams::{Negotiation, PeerRole, Stream, Subscription};
+use super::{err, validate, Conference, ConferenceStore, Core, Reply, SessionId};
+use emedia_protocol::{
+    ConferenceId, ErrorBody, ErrorCode, Event, MemberId, Request, Response, Role, StreamId,
+    StreamInfo, StreamType,
+};
+
+/// The longest SDP accepted; a real offer is a few KB.
+const MAX_SDP_BYTES: usize = 32 * 1024;
+
+fn check_sdp(sdp: &str) -> Result<(), ErrorBody> {
+    if sdp.trim().is_empty() {
+        return Err(err(ErrorCode::SdpRequired, "an SDP offer is required"));
+    }
+    if sdp.len() > MAX_SDP_BYTES {
+        return Err(err(ErrorCode::BadParameters, "the SDP offer is too large"));
+    }
+    Ok(())
+}
+
+impl<S: ConferenceStore> Core<S> {
+    fn new_peer(&mut self, confr_id: &ConferenceId) -> PeerId {
+        let peer = PeerId(self.next_peer);
+        self.next_peer += 1;
+        self.peers.insert(peer, confr_id.clone());
+        peer
+    }
+
+    fn close_peer(&mut self, peer: PeerId) {
+        if self.peers.remove(&peer).is_some() {
+            self.out.media(MediaCommand::Close { peer });
+        }
+    }
+
+    /// Starts a publish or subscribe: checks, registers, and asks the SFU.
+    pub(super) fn negotiate(
+        &mut self,
+        sid: SessionId,
+        rid: u32,
+        req: Request,
+    ) -> Result<(), ErrorBody> {
+        match req {
+            Request::Publish {
+                confr_id,
+                rtc_id,
+                stream_type,
+                audio,
+                video,
+                ext,
+                sdp,
+            } => {
+                let draft = Draft {
+                    rtc_id,
+                    stream_type,
+                    audio,
+                    video,
+                    ext,
+                };
+                self.publish(sid, rid, &confr_id, draft, sdp)
+            }
+            Request::Subscribe {
+                confr_id,
+                stream_id,
+                sdp,
+            } => self.subscribe(sid, rid, &confr_id, &stream_id, sdp),
+            _ => Err(err(ErrorCode::BadRequest, "not a negotiation")),
+        }
+    }
+
+    fn publish(
+        &mut self,
+        sid: SessionId,
+        rid: u32,
+        confr_id: &ConferenceId,
+        d: Draft,
+        sdp: String,
+    ) -> Result<(), ErrorBody> {
+        let seat = self.own_seat(sid, confr_id)?.clone();
+        if seat.member.role == Role::Audience {
+            return Err(err(
+                ErrorCode::IllegalRights,
+                "an AUDIENCE member cannot publish",
+            ));
+        }
+        if d.rtc_id.is_empty() {
+            return Err(err(ErrorCode::BadParameters, "rtcId is required"));
+        }
+        validate::optional_text("rtcId", Some(&d.rtc_id), validate::MAX_NAME_CHARS)?;
+        validate::ext(d.ext.as_deref())?;
+        if !d.audio && !d.video {
+            return Err(err(
+                ErrorCode::BadParameters,
+                "a stream needs audio or video",
+            ));
+        }
+        check_sdp(&sdp)?;
+        let conf = self.find(confr_id)?;
+        if conf.streams.rtc_id_taken(&seat.member.id, &d.rtc_id) {
+            return Err(err(
+                ErrorCode::BadRequest,
+                format!("rtcId {} is already published", d.rtc_id),
+            ));
+        }
+        limits(conf, &d)?;
+        let stream_id = StreamId(self.new_id('S'));
+        let peer = self.new_peer(confr_id);
+        let info = StreamInfo {
+            id: stream_id,
+            mem_id: seat.member.id.clone(),
+            rtc_id: d.rtc_id,
+            stream_type: d.stream_type,
+            audio: d.audio,
+            video: d.video,
+            aoff: false,
+            voff: false,
+            ext: d.ext,
+        };
+        let stream = Stream {
+            info,
+            owner: sid,
+            peer,
+            state: Negotiation::Pending { rid },
+            subscribers: Vec::new(),
+        };
+        if let Some(conf) = self.store.get_mut(confr_id) {
+            conf.streams.insert(stream);
+        }
+        self.out.media(MediaCommand::Publish { peer, offer: sdp });
+        Ok(())
+    }
+
+    fn subscribe(
+        &mut self,
+        sid: SessionId,
+        rid: u32,
+        confr_id: &ConferenceId,
+        stream_id: &StreamId,
+        sdp: String,
+    ) -> Result<(), ErrorBody> {
+        self.own_seat(sid, confr_id)?;
+        check_sdp(&sdp)?;
+        let stream = self.find(confr_id)?.streams.get(stream_id).ok_or_else(|| {
+            err(
+                ErrorCode::PublishInactive,
+                format!("no stream {stream_id} in this conference"),
+            )
+        })?;
+        if stream.state != Negotiation::Live {
+            return Err(err(
+                ErrorCode::PublishInactive,
+                "that stream is not published yet",
+            ));
+        }
+        if stream.subscribers.iter().any(|s| s.session == sid) {
+            return Err(err(
+                ErrorCode::BadRequest,
+                "already subscribed to this stream",
+            ));
+        }
+        let source = stream.peer;
+        let peer = self.new_peer(confr_id);
+        if let Some(stream) = self
+            .store
+            .get_mut(confr_id)
+            .and_then(|c| c.streams.get_mut(stream_id))
+        {
+            stream.subscribers.push(Subscription {
+                session: sid,
+                peer,
+                state: Negotiation::Pending { rid },
+            });
+        }
+        self.out.media(MediaCommand::Subscribe {
+            peer,
+            source,
+            offer: sdp,
+        });
+        Ok(())
+    }
+
+    pub(super) fn unpublish(
+        &mut self,
+        sid: SessionId,
+        confr_id: &ConferenceId,
+        stream_id: &StreamId,
+    ) -> Reply {
+        self.own_stream(sid, confr_id, stream_id)?;
+        self.end_stream(confr_id, stream_id, Some(sid));
+        Ok(Response::Done)
+    }
+
+    pub(super) fn unsubscribe(
+        &mut self,
+        sid: SessionId,
+        confr_id: &ConferenceId,
+        stream_id: &StreamId,
+    ) -> Reply {
+        self.own_seat(sid, confr_id)?;
+        let stream = self
+            .store
+            .get_mut(confr_id)
+            .and_then(|c| c.streams.get_mut(stream_id))
+            .ok_or_else(|| {
+                err(
+                    ErrorCode::PublishInactive,
+                    format!("no stream {stream_id} in this conference"),
+                )
+            })?;
+        let idx = stream
+            .subscribers
+            .iter()
+            .position(|s| s.session == sid)
+            .ok_or_else(|| err(ErrorCode::BadRequest, "not subscribed to this stream"))?;
+        let sub = stream.subscribers.remove(idx);
+        self.settle_dropped_subscription(stream_id, &sub);
+        self.close_peer(sub.peer);
+        Ok(Response::Done)
+    }
+
+    pub(super) fn set_media(
+        &mut self,
+        sid: SessionId,
+        confr_id: &ConferenceId,
+        stream_id: &StreamId,
+        aoff: bool,
+        voff: bool,
+    ) -> Reply {
+        self.own_stream(sid, confr_id, stream_id)?;
+        let Some(conf) = self.store.get_mut(confr_id) else {
+            return Err(err(
+                ErrorCode::ConferenceNotFound,
+                "conference does not exist",
+            ));
+        };
+        let Some(stream) = conf.streams.get_mut(stream_id) else {
+            return Err(err(ErrorCode::PublishInactive, "no such stream"));
+        };
+        if (stream.info.aoff, stream.info.voff) != (aoff, voff) {
+            stream.info.aoff = aoff;
+            stream.info.voff = voff;
+            let event = Event::StreamUpdated {
+                confr_id: confr_id.clone(),
+                stream: stream.info.clone(),
+            };
+            if stream.state == Negotiation::Live {
+                conf.broadcast(&event, Some(sid), &mut self.out);
+            }
+        }
+        Ok(Response::Done)
+    }
+
+    fn own_stream(
+        &self,
+        sid: SessionId,
+        confr_id: &ConferenceId,
+        stream_id: &StreamId,
+    ) -> Result<(), ErrorBody> {
+        let seat = self.own_seat(sid, confr_id)?;
+        let stream = self.find(confr_id)?.streams.get(stream_id).ok_or_else(|| {
+            err(
+                ErrorCode::PublishInactive,
+                format!("no stream {stream_id} in this conference"),
+            )
+        })?;
+        if stream.info.mem_id != seat.member.id {
+            return Err(err(ErrorCode::IllegalRights, "that stream is not yours"));
+        }
+        Ok(())
+    }
+
+    /// What the SFU says about a peer.
+    pub fn handle_media(&mut self, ev: MediaEvent) {
+        let peer = match &ev {
+            MediaEvent::Answered { peer, .. }
+            | MediaEvent::Refused { peer, .. }
+            | MediaEvent::Closed { peer } => *peer,
+        };
+        let Some(confr_id) = self.peers.get(&peer).cloned() else {
+            return; // already closed by the core
+        };
+        let role = self
+            .store
+            .get(&confr_id)
+            .and_then(|c| c.streams.role_of(peer));
+        match (role, ev) {
+            (Some(PeerRole::Publisher(stream_id)), MediaEvent::Answered { sdp, .. }) => {
+                self.publisher_answered(&confr_id, &stream_id, sdp)
+            }
+            (Some(PeerRole::Publisher(stream_id)), MediaEvent::Refused { code, message, .. }) => {
+                self.peers.remove(&peer);
+                self.end_stream_with(&confr_id, &stream_id, None, ErrorBody::new(code, message));
+            }
+            (Some(PeerRole::Publisher(stream_id)), MediaEvent::Closed { .. }) => {
+                self.peers.remove(&peer);
+                let why = ErrorBody::new(ErrorCode::PublishInactive, "the media connection failed");
+                self.end_stream_with(&confr_id, &stream_id, None, why);
+            }
+            (Some(PeerRole::Subscriber(stream_id, session)), ev) => {
+                self.subscriber_media(&confr_id, &stream_id, session, peer, ev)
+            }
+            (None, _) => {
+                self.peers.remove(&peer);
+            }
+        }
+    }
+
+    fn publisher_answered(&mut self, confr_id: &ConferenceId, stream_id: &StreamId, sdp: String) {
+        let Some(conf) = self.store.get_mut(confr_id) else {
+            return;
+        };
+        let Some(stream) = conf.streams.get_mut(stream_id) else {
+            return;
+        };
+        let Negotiation::Pending { rid } = stream.state else {
+            return;
+        };
+        stream.state = Negotiation::Live;
+        let (owner, info) = (stream.owner, stream.info.clone());
+        self.out.reply(
+            owner,
+            rid,
+            Ok(Response::Published {
+                stream: info.clone(),
+                sdp,
+            }),
+        );
+        let event = Event::StreamAdded {
+            confr_id: confr_id.clone(),
+            stream: info,
+        };
+        conf.broadcast(&event, Some(owner), &mut self.out);
+    }
+
+    fn subscriber_media(
+        &mut self,
+        confr_id: &ConferenceId,
+        stream_id: &StreamId,
+        session: SessionId,
+        peer: PeerId,
+        ev: MediaEvent,
+    ) {
+        let Some(stream) = self
+            .store
+            .get_mut(confr_id)
+            .and_then(|c| c.streams.get_mut(stream_id))
+        else {
+            return;
+        };
+        let Some(idx) = stream.subscribers.iter().position(|s| s.peer == peer) else {
+            return;
+        };
+        let pending_rid = match stream.subscribers[idx].state {
+            Negotiation::Pending { rid } => Some(rid),
+            Negotiation::Live => None,
+        };
+        match ev {
+            MediaEvent::Answered { sdp, .. } => {
+                stream.subscribers[idx].state = Negotiation::Live;
+                if let Some(rid) = pending_rid {
+                    let stream_id = stream_id.clone();
+                    self.out
+                        .reply(session, rid, Ok(Response::Subscribed { stream_id, sdp }));
+                }
+            }
+            MediaEvent::Refused { code, message, .. } => {
+                stream.subscribers.remove(idx);
+                self.peers.remove(&peer);
+                if let Some(rid) = pending_rid {
+                    self.out
+                        .reply(session, rid, Err(ErrorBody::new(code, message)));
+                }
+            }
+            MediaEvent::Closed { .. } => {
+                let sub = stream.subscribers.remove(idx);
+                self.peers.remove(&peer);
+                self.settle_dropped_subscription(stream_id, &sub);
+            }
+        }
+    }
+
+    /// A subscription that goes away before the SFU answered still gets its one reply.
+    fn settle_dropped_subscription(&mut self, stream_id: &StreamId, sub: &Subscription) {
+        if let Negotiation::Pending { rid } = sub.state {
+            let why = err(
+                ErrorCode::PublishInactive,
+                format!("stream {stream_id} ended before the subscription completed"),
+            );
+            self.out.reply(sub.session, rid, Err(why));
+        }
+    }
+
+    /// Ends a stream everywhere. `except` is not told (it asked for this).
+    fn end_stream(
+        &mut self,
+        confr_id: &ConferenceId,
+        stream_id: &StreamId,
+        except: Option<SessionId>,
+    ) {
+        let why = err(
+            ErrorCode::PublishInactive,
+            "the stream ended before it was published",
+        );
+        self.end_stream_with(confr_id, stream_id, except, why);
+    }
+
+    fn end_stream_with(
+        &mut self,
+        confr_id: &ConferenceId,
+        stream_id: &StreamId,
+        except: Option<SessionId>,
+        why: ErrorBody,
+    ) {
+        let Some(conf) = self.store.get_mut(confr_id) else {
+            return;
+        };
+        let Some(stream) = conf.streams.remove(stream_id) else {
+            return;
+        };
+        match stream.state {
+            Negotiation::Pending { rid } => self.out.reply(stream.owner, rid, Err(why)),
+            Negotiation::Live => {
+                let event = Event::StreamRemoved {
+                    confr_id: confr_id.clone(),
+                    stream: stream.info.clone(),
+                };
+                conf.broadcast(&event, except, &mut self.out);
+            }
+        }
+        for sub in &stream.subscribers {
+            self.settle_dropped_subscription(stream_id, sub);
+        }
+        for peer in stream.peers().collect::<Vec<_>>() {
+            self.close_peer(peer);
+        }
+    }
+
+    /// Ends every stream a member publishes; `tell_owner` when it stays in the conference.
+    pub(super) fn end_streams_of(
+        &mut self,
+        confr_id: &ConferenceId,
+        member: &MemberId,
+        tell_owner: bool,
+    ) {
+        let Some(conf) = self.store.get(confr_id) else {
+            return;
+        };
+        let owner = conf.find(member.as_str()).map(|s| s.session);
+        for id in conf.streams.ids_of_member(member) {
+            let except = if tell_owner { None } else { owner };
+            let why = err(
+                ErrorCode::IllegalRights,
+                "you can no longer publish in this conference",
+            );
+            self.end_stream_with(confr_id, &id, except, why);
+        }
+    }
+
+    pub(super) fn end_subscriptions_of(&mut self, confr_id: &ConferenceId, session: SessionId) {
+        let Some(conf) = self.store.get_mut(confr_id) else {
+            return;
+        };
+        for (stream_id, sub) in conf.streams.take_subscriptions_of(session) {
+            self.settle_dropped_subscription(&stream_id, &sub);
+            self.close_peer(sub.peer);
+        }
+    }
+
+    /// A conference is gone: close its peers and settle its pending negotiations.
+    pub(super) fn release_media(&mut self, conf: &Conference) {
+        for stream in conf.streams.all() {
+            if let Negotiation::Pending { rid } = stream.state {
+                self.out.reply(
+                    stream.owner,
+                    rid,
+                    Err(err(ErrorCode::ConferenceDisbanded, "the conference ended")),
+                );
+            }
+            for sub in &stream.subscribers {
+                if let Negotiation::Pending { rid } = sub.state {
+                    self.out.reply(
+                        sub.session,
+                        rid,
+                        Err(err(ErrorCode::ConferenceDisbanded, "the conference ended")),
+                    );
+                }
+            }
+            for peer in stream.peers().collect::<Vec<_>>() {
+                self.close_peer(peer);
+            }
+        }
+    }
+}
+
+/// A publish request's stream fields.
+struct Draft {
+    rtc_id: String,
+    stream_type: StreamType,
+    audio: bool,
+    video: bool,
+    ext: Option<String>,
+}
+
+fn limits(conf: &Conference, d: &Draft) -> Result<(), ErrorBody> {
+    let c = &conf.config;
+    match d.stream_type {
+        StreamType::Desktop if conf.streams.desktop_count() >= c.max_pub_desktop_count as usize => {
+            Err(err(
+                ErrorCode::TooManyVideos,
+                format!(
+                    "the conference already shares {} desktops (maxPubDesktopCount)",
+                    c.max_pub_desktop_count
+                ),
+            ))
+        }
+        StreamType::Camera
+            if d.video && conf.streams.video_count() >= c.max_video_count as usize =>
+        {
+            Err(err(
+                ErrorCode::TooManyVideos,
+                format!(
+                    "the conference already has {} videos (maxVideoCount)",
+                    c.max_video_count
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,394 @@
+//! The selective forwarding unit: str0m peers on one UDP port, forwarding each
+//! publisher's Opus, VP8 and H264 to its subscribers.
+//!
+//! Sans-IO like the rest: `add_publisher` / `add_subscriber` / `remove` are the
+//! commands, `handle_datagram` and `handle_timeout` the inputs; drain `poll_transmit`
+//! (datagrams to send) and `poll_event` (what the core must know) after each, then
+//! sleep until `poll_timeout`. `runner.rs` owns the socket and the clock.
+//!
+//! Every peer connection is offered by the client (send-only media to publish,
+//! receive-only to subscribe), so the SFU never renegotiates: one peer connection per
+//! published or subscribed stream (see the README's design section for why).
+
+mod peer;
+pub mod runner;
+mod sdp;
+
+use crate::core::{MediaEvent, PeerId};
+use emedia_protocol::ErrorCode;
+use peer::{Peer, PeerKind};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use str0m::change::SdpOffer;
+use str0m::media::{KeyframeRequestKind, MediaData, MediaKind};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+
+/// Why the SFU refused an offer.
+pub type Refusal = (ErrorCode, String);
+
+const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Installs str0m's crypto provider; idempotent.
+pub fn init_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| str0m::crypto::from_feature_flags().install_process_default());
+}
+
+/// Work that crosses from one peer to another.
+enum Work {
+    Forward {
+        from: PeerId,
+        data: MediaData,
+    },
+    KeyframeFor {
+        publisher: PeerId,
+        kind: KeyframeRequestKind,
+    },
+}
+
+pub struct Sfu {
+    /// The address in our host candidate; datagrams are handed to str0m as sent to it.
+    candidate: SocketAddr,
+    peers: HashMap<PeerId, Peer>,
+    transmits: VecDeque<(SocketAddr, Vec<u8>)>,
+    events: VecDeque<MediaEvent>,
+}
+
+impl Sfu {
+    pub fn new(candidate: SocketAddr) -> Self {
+        init_crypto();
+        Self {
+            candidate,
+            peers: HashMap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    pub fn peer_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    fn new_rtc(&self, now: Instant) -> Result<Rtc, Refusal> {
+        let mut rtc = Rtc::builder()
+            .set_ice_lite(true)
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .enable_h264(true)
+            .build(now);
+        let candidate = Candidate::host(self.candidate, "udp")
+            .map_err(|e| (ErrorCode::NotSupported, format!("bad SFU address: {e}")))?;
+        rtc.add_local_candidate(candidate);
+        Ok(rtc)
+    }
+
+    fn answer(rtc: &mut Rtc, offer: &str) -> Result<String, Refusal> {
+        let offer = SdpOffer::from_sdp_string(offer).map_err(|e| {
+            (
+                ErrorCode::BadParameters,
+                format!("malformed SDP offer: {e}"),
+            )
+        })?;
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| (ErrorCode::BadParameters, format!("SDP offer refused: {e}")))?;
+        Ok(answer.to_sdp_string())
+    }
+
+    /// Answers a publisher's offer.
+    pub fn add_publisher(
+        &mut self,
+        id: PeerId,
+        offer: &str,
+        now: Instant,
+    ) -> Result<String, Refusal> {
+        let codecs = sdp::offered_codecs(offer);
+        if let Some(why) = codecs.unusable() {
+            return Err((ErrorCode::SubscribeNoCodec, why.to_owned()));
+        }
+        let mut rtc = self.new_rtc(now)?;
+        let answer = Self::answer(&mut rtc, offer)?;
+        let kind = PeerKind::Publisher {
+            subscribers: Vec::new(),
+            audio_codecs: codecs.forwardable_audio(),
+            video_codecs: codecs.forwardable_video(),
+        };
+        self.peers.insert(id, Peer::new(rtc, kind, now));
+        self.run(vec![id], now);
+        Ok(answer)
+    }
+
+    /// Answers a subscriber's offer and starts forwarding `source` to it.
+    pub fn add_subscriber(
+        &mut self,
+        id: PeerId,
+        source: PeerId,
+        offer: &str,
+        now: Instant,
+    ) -> Result<String, Refusal> {
+        let Some(Peer {
+            kind:
+                PeerKind::Publisher {
+                    audio_codecs,
+                    video_codecs,
+                    ..
+                },
+            ..
+        }) = self.peers.get(&source)
+        else {
+            return Err((
+                ErrorCode::PublishInactive,
+                "the stream's media connection is gone".into(),
+            ));
+        };
+        let codecs = sdp::offered_codecs(offer);
+        if !codecs.has_audio && !codecs.has_video {
+            return Err((
+                ErrorCode::BadParameters,
+                "the offer asks for neither audio nor video".into(),
+            ));
+        }
+        let no_common = |wanted: bool,
+                         theirs: &std::collections::BTreeSet<String>,
+                         ours: std::collections::BTreeSet<String>| {
+            wanted && !theirs.is_empty() && theirs.intersection(&ours).next().is_none()
+        };
+        if no_common(codecs.has_audio, audio_codecs, codecs.forwardable_audio())
+            || no_common(codecs.has_video, video_codecs, codecs.forwardable_video())
+        {
+            return Err((
+                ErrorCode::SubscribeNoCodec,
+                "no codec in common with the publisher".into(),
+            ));
+        }
+        let mut rtc = self.new_rtc(now)?;
+        let answer = Self::answer(&mut rtc, offer)?;
+        self.peers
+            .insert(id, Peer::new(rtc, PeerKind::Subscriber { source }, now));
+        if let Some(Peer {
+            kind: PeerKind::Publisher { subscribers, .. },
+            ..
+        }) = self.peers.get_mut(&source)
+        {
+            subscribers.push(id);
+        }
+        self.run(vec![id], now);
+        Ok(answer)
+    }
+
+    /// Drops a peer and everything it holds. Its subscribers (if a publisher) are
+    /// closed by the core, which knows them too.
+    pub fn remove(&mut self, id: PeerId) {
+        let Some(mut peer) = self.peers.remove(&id) else {
+            return;
+        };
+        peer.rtc.disconnect();
+        if let PeerKind::Subscriber { source } = peer.kind {
+            if let Some(Peer {
+                kind: PeerKind::Publisher { subscribers, .. },
+                ..
+            }) = self.peers.get_mut(&source)
+            {
+                subscribers.retain(|s| *s != id);
+            }
+        }
+    }
+
+    /// One datagram from `source` on our socket.
+    pub fn handle_datagram(&mut self, source: SocketAddr, contents: &[u8], now: Instant) {
+        let Ok(contents) = contents.try_into() else {
+            return; // not STUN, DTLS, RTP or RTCP
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: self.candidate,
+                contents,
+            },
+        );
+        let Some((&id, peer)) = self.peers.iter_mut().find(|(_, p)| p.rtc.accepts(&input)) else {
+            return;
+        };
+        if let Err(e) = peer.rtc.handle_input(input) {
+            tracing::debug!(peer = id.0, error = %e, "peer input failed");
+            peer.rtc.disconnect();
+        }
+        self.run(vec![id], now);
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<PeerId> = self
+            .peers
+            .iter_mut()
+            .filter(|(_, p)| p.next_timeout <= now)
+            .map(|(id, p)| {
+                if let Err(e) = p.rtc.handle_input(Input::Timeout(now)) {
+                    tracing::debug!(peer = id.0, error = %e, "peer timeout failed");
+                    p.rtc.disconnect();
+                }
+                *id
+            })
+            .collect();
+        self.run(due, now);
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<(SocketAddr, Vec<u8>)> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<MediaEvent> {
+        self.events.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.peers.values().map(|p| p.next_timeout).min()
+    }
+
+    /// Drains the given peers, and every peer their output touches, until quiet.
+    fn run(&mut self, mut dirty: Vec<PeerId>, now: Instant) {
+        let mut work = VecDeque::new();
+        loop {
+            while let Some(id) = dirty.pop() {
+                self.drain(id, &mut work);
+            }
+            let Some(w) = work.pop_front() else { break };
+            match w {
+                Work::Forward { from, data } => self.forward(from, &data, &mut dirty),
+                Work::KeyframeFor { publisher, kind } => {
+                    if self.request_keyframe(publisher, kind, now) {
+                        dirty.push(publisher);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes everything one peer has to say.
+    fn drain(&mut self, id: PeerId, work: &mut VecDeque<Work>) {
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return;
+        };
+        loop {
+            if !peer.rtc.is_alive() {
+                break;
+            }
+            let output = match peer.rtc.poll_output() {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::debug!(peer = id.0, error = %e, "peer failed");
+                    peer.rtc.disconnect();
+                    break;
+                }
+            };
+            match output {
+                Output::Timeout(t) => {
+                    peer.next_timeout = t;
+                    break;
+                }
+                Output::Transmit(t) => self
+                    .transmits
+                    .push_back((t.destination, t.contents.to_vec())),
+                Output::Event(e) => match e {
+                    Event::MediaAdded(m) => peer.set_mid(m.kind, m.mid),
+                    Event::Connected => {
+                        if let PeerKind::Subscriber { source } = peer.kind {
+                            // A new subscriber needs a keyframe to start decoding.
+                            work.push_back(Work::KeyframeFor {
+                                publisher: source,
+                                kind: KeyframeRequestKind::Pli,
+                            });
+                        }
+                    }
+                    Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                        peer.rtc.disconnect()
+                    }
+                    Event::MediaData(data) => {
+                        if !data.contiguous && peer.kind_of(data.mid) == Some(MediaKind::Video) {
+                            work.push_back(Work::KeyframeFor {
+                                publisher: id,
+                                kind: KeyframeRequestKind::Fir,
+                            });
+                        }
+                        work.push_back(Work::Forward { from: id, data });
+                    }
+                    Event::KeyframeRequest(req) => {
+                        if let PeerKind::Subscriber { source } = peer.kind {
+                            work.push_back(Work::KeyframeFor {
+                                publisher: source,
+                                kind: req.kind,
+                            });
+                        }
+                    }
+                    _ => {}
+                },
+            }
+        }
+        if !peer.rtc.is_alive() {
+            tracing::info!(peer = id.0, "peer connection closed");
+            self.remove(id);
+            self.events.push_back(MediaEvent::Closed { peer: id });
+        }
+    }
+
+    fn forward(&mut self, from: PeerId, data: &MediaData, dirty: &mut Vec<PeerId>) {
+        let Some(publisher) = self.peers.get(&from) else {
+            return;
+        };
+        let Some(kind) = publisher.kind_of(data.mid) else {
+            return;
+        };
+        let PeerKind::Publisher { subscribers, .. } = &publisher.kind else {
+            return;
+        };
+        for sub_id in subscribers.clone() {
+            let Some(sub) = self.peers.get_mut(&sub_id) else {
+                continue;
+            };
+            let Some(mid) = sub.mid_for(kind) else {
+                continue;
+            };
+            let Some(writer) = sub.rtc.writer(mid) else {
+                continue;
+            };
+            let Some(pt) = writer.match_params(data.params) else {
+                continue;
+            };
+            if let Err(e) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
+                tracing::debug!(peer = sub_id.0, error = %e, "forwarding failed");
+                sub.rtc.disconnect();
+            }
+            dirty.push(sub_id);
+        }
+    }
+
+    fn request_keyframe(
+        &mut self,
+        publisher: PeerId,
+        kind: KeyframeRequestKind,
+        now: Instant,
+    ) -> bool {
+        let Some(peer) = self.peers.get_mut(&publisher) else {
+            return false;
+        };
+        if peer
+            .last_keyframe_request
+            .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL)
+        {
+            return false;
+        }
+        let Some(mid) = peer.video else { return false };
+        let Some(mut writer) = peer.rtc.writer(mid) else {
+            return false;
+        };
+        if writer.request_keyframe(None, kind).is_ok() {
+            peer.last_keyframe_request = Some(now);
+        }
+        true
+    }
+}
