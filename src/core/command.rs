@@ -2,7 +2,8 @@
 
 use super::error::SdkError;
 use emedia_protocol::{
-    ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, Joined, Request, Role,
+    ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, Joined, Request, Role, StreamId,
+    StreamInfo, StreamType,
 };
 
 /// One `emedia.mgr` call that talks to the server.
@@ -55,6 +56,37 @@ pub enum Command {
         confr_id: ConferenceId,
         password: Option<String>,
     },
+    /// pubStream, once the local offer exists.
+    Publish {
+        confr_id: ConferenceId,
+        rtc_id: String,
+        stream_type: StreamType,
+        audio: bool,
+        video: bool,
+        ext: Option<String>,
+        sdp: String,
+    },
+    Unpublish {
+        confr_id: ConferenceId,
+        stream_id: StreamId,
+    },
+    /// subStream, once the local offer exists.
+    Subscribe {
+        confr_id: ConferenceId,
+        stream_id: StreamId,
+        sdp: String,
+    },
+    Unsubscribe {
+        confr_id: ConferenceId,
+        stream_id: StreamId,
+    },
+    /// pause/resume audio/video of your own stream.
+    SetMedia {
+        confr_id: ConferenceId,
+        stream_id: StreamId,
+        aoff: bool,
+        voff: bool,
+    },
 }
 
 /// What a resolved promise carries.
@@ -74,6 +106,14 @@ pub enum Outcome {
         password: Option<String>,
     },
     Info(ConferenceInfo),
+    Published {
+        stream: StreamInfo,
+        sdp: String,
+    },
+    Subscribed {
+        stream_id: StreamId,
+        sdp: String,
+    },
     Done,
 }
 
@@ -88,7 +128,12 @@ impl Command {
             | Command::Destroy { confr_id }
             | Command::Kick { confr_id, .. }
             | Command::GrantRole { confr_id, .. }
-            | Command::GetInfo { confr_id, .. } => Some(confr_id),
+            | Command::GetInfo { confr_id, .. }
+            | Command::Publish { confr_id, .. }
+            | Command::Unpublish { confr_id, .. }
+            | Command::Subscribe { confr_id, .. }
+            | Command::Unsubscribe { confr_id, .. }
+            | Command::SetMedia { confr_id, .. } => Some(confr_id),
             Command::CreateConference { .. } | Command::JoinRoom { .. } => None,
         }
     }
@@ -185,6 +230,57 @@ impl Command {
                 role,
             },
             Command::GetInfo { confr_id, password } => Request::GetInfo { confr_id, password },
+            Command::Publish {
+                confr_id,
+                rtc_id,
+                stream_type,
+                audio,
+                video,
+                ext,
+                sdp,
+            } => Request::Publish {
+                confr_id,
+                rtc_id,
+                stream_type,
+                audio,
+                video,
+                ext,
+                sdp,
+            },
+            Command::Unpublish {
+                confr_id,
+                stream_id,
+            } => Request::Unpublish {
+                confr_id,
+                stream_id,
+            },
+            Command::Subscribe {
+                confr_id,
+                stream_id,
+                sdp,
+            } => Request::Subscribe {
+                confr_id,
+                stream_id,
+                sdp,
+            },
+            Command::Unsubscribe {
+                confr_id,
+                stream_id,
+            } => Request::Unsubscribe {
+                confr_id,
+                stream_id,
+            },
+            Command::SetMedia {
+                confr_id,
+                stream_id,
+                aoff,
+                voff,
+            } => Request::SetMedia {
+                confr_id,
+                stream_id,
+                aoff,
+                voff,
+            },
         }
     }
 }

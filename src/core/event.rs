@@ -1,6 +1,8 @@
 //! Events for the app, mapped to the emedia hooks at the edge (`web/hooks.rs`).
 
-use emedia_protocol::{ConferenceId, ErrorCode, ExitReason, Member, MemberExitReason, Role};
+use emedia_protocol::{
+    ConferenceId, ErrorCode, ExitReason, Member, MemberExitReason, Role, StreamId, StreamInfo,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SdkEvent {
@@ -28,4 +30,31 @@ pub enum SdkEvent {
         reason: ExitReason,
         failed: Option<ErrorCode>,
     },
+    /// `onStreamAdded(member, stream)`; `owner` is None if its publisher is not in view.
+    StreamAdded {
+        confr_id: ConferenceId,
+        owner: Option<Member>,
+        stream: StreamInfo,
+    },
+    /// `onStreamRemoved(member, stream)`
+    StreamRemoved {
+        confr_id: ConferenceId,
+        owner: Option<Member>,
+        stream: StreamInfo,
+    },
+    /// `onMediaChanaged(stream)` (and its alias `onMediaChanged`)
+    StreamUpdated {
+        confr_id: ConferenceId,
+        owner: Option<Member>,
+        stream: StreamInfo,
+    },
+}
+
+/// What the driver must do with this page's own peer connections.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LocalMedia {
+    /// Close the publishing connection of this stream (and stop tracks the SDK opened).
+    ClosePublisher(StreamId),
+    /// Close the subscribing connection of this stream.
+    CloseSubscriber(StreamId),
 }

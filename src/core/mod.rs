@@ -5,9 +5,10 @@
 //! (the socket), and [`Client::handle_timeout`], each with the current time in ms.
 //!
 //! Drain order after every input: `poll_transport` (open or close the socket), then
-//! `poll_transmit` (messages to send, in order), then `poll_completion` (promises to
-//! settle) and `poll_event` (hooks to call), and last `poll_timeout` (when to call
-//! `handle_timeout`). Nothing here touches JavaScript.
+//! `poll_transmit` (messages to send, in order), then `poll_local_media` (this page's
+//! peer connections to close), `poll_completion` (promises to settle) and `poll_event`
+//! (hooks to call), and last `poll_timeout` (when to call `handle_timeout`). Nothing
+//! here touches JavaScript.
 
 mod command;
 mod error;
@@ -16,12 +17,12 @@ mod state;
 
 pub use command::{Command, Outcome};
 pub use error::SdkError;
-pub use event::SdkEvent;
+pub use event::{LocalMedia, SdkEvent};
 pub use state::JoinedConference;
 
 use emedia_protocol::{
     ClientMessage, ConferenceId, ErrorCode, Event, ExitReason, ReplyBody, Request, Response, Role,
-    ServerMessage, PROTOCOL_VERSION,
+    ServerMessage, StreamId, StreamInfo, PROTOCOL_VERSION,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -85,6 +86,10 @@ pub struct Client {
     transmit: VecDeque<ClientMessage>,
     completions: VecDeque<Completion>,
     events: VecDeque<SdkEvent>,
+    local_media: VecDeque<LocalMedia>,
+    /// The conference joined last: pubStream's default.
+    last_joined: Option<ConferenceId>,
+    next_rtc_id: u32,
 }
 
 impl Client {
@@ -135,6 +140,28 @@ impl Client {
         self.conferences.get(id)
     }
 
+    /// The conference `pubStream` publishes into when the app names none: the one
+    /// joined last that this page is still in.
+    pub fn current_conference(&self) -> Option<&ConferenceId> {
+        self.last_joined
+            .as_ref()
+            .filter(|id| self.conferences.contains_key(*id))
+            .or_else(|| self.conferences.keys().next_back())
+    }
+
+    /// A stream this page knows of, and its conference.
+    pub fn find_stream(&self, id: &StreamId) -> Option<(&ConferenceId, &StreamInfo)> {
+        self.conferences
+            .iter()
+            .find_map(|(cid, c)| c.stream(id).map(|s| (cid, s)))
+    }
+
+    /// A fresh rtcId for a pubStream that names none.
+    pub fn next_rtc_id(&mut self) -> String {
+        self.next_rtc_id += 1;
+        format!("RTC{}", self.next_rtc_id)
+    }
+
     fn link(&self) -> Link {
         self.link.unwrap_or(Link::Down)
     }
@@ -168,6 +195,12 @@ impl Client {
                 return Err(SdkError::new(
                     ErrorCode::IllegalRights,
                     "only an ADMIN may do this",
+                ));
+            }
+            if matches!(cmd, Command::Publish { .. }) && conf.role == Role::Audience {
+                return Err(SdkError::new(
+                    ErrorCode::IllegalRights,
+                    "an AUDIENCE member cannot publish",
                 ));
             }
             if matches!(
@@ -263,7 +296,8 @@ impl Client {
                 self.complete(op, Err(err.clone()));
             }
         }
-        for (confr_id, _) in std::mem::take(&mut self.conferences) {
+        for (confr_id, conf) in std::mem::take(&mut self.conferences) {
+            self.release_local(&conf);
             self.events.push_back(SdkEvent::ConferenceExited {
                 confr_id,
                 reason,
@@ -351,19 +385,33 @@ impl Client {
                 let conf = JoinedConference::from_joined(&joined);
                 let confr_id = joined.confr_id.clone();
                 let already_there = joined.members.clone();
+                let streams: Vec<_> = joined
+                    .streams
+                    .iter()
+                    .map(|s| (conf.owner_of(s), s.clone()))
+                    .collect();
                 self.conferences.insert(confr_id.clone(), conf);
+                self.last_joined = Some(confr_id.clone());
                 self.complete(op, Ok(Outcome::Joined { joined, password }));
-                // A member who arrives late hears of everyone already there.
+                // A member who arrives late hears of everyone and everything already there.
                 for member in already_there {
                     self.events.push_back(SdkEvent::MemberJoined {
                         confr_id: confr_id.clone(),
                         member,
                     });
                 }
+                for (owner, stream) in streams {
+                    self.events.push_back(SdkEvent::StreamAdded {
+                        confr_id: confr_id.clone(),
+                        owner,
+                        stream,
+                    });
+                }
             }
             (Command::Exit { confr_id }, Response::Done) => {
                 self.complete(op, Ok(Outcome::Done));
-                if self.conferences.remove(&confr_id).is_some() {
+                if let Some(conf) = self.conferences.remove(&confr_id) {
+                    self.release_local(&conf);
                     self.events.push_back(SdkEvent::ConferenceExited {
                         confr_id,
                         reason: ExitReason::Normal,
@@ -377,6 +425,67 @@ impl Client {
             ) => self.complete(op, Ok(Outcome::Done)),
             (Command::GetInfo { .. }, Response::Info(info)) => {
                 self.complete(op, Ok(Outcome::Info(info)))
+            }
+            (Command::Publish { confr_id, .. }, Response::Published { stream, sdp }) => {
+                if let Some(conf) = self.conferences.get_mut(&confr_id) {
+                    conf.published.insert(stream.id.clone());
+                    conf.upsert_stream(stream.clone());
+                }
+                self.complete(op, Ok(Outcome::Published { stream, sdp }));
+            }
+            (Command::Subscribe { confr_id, .. }, Response::Subscribed { stream_id, sdp }) => {
+                if let Some(conf) = self.conferences.get_mut(&confr_id) {
+                    conf.subscribed.insert(stream_id.clone());
+                }
+                self.complete(op, Ok(Outcome::Subscribed { stream_id, sdp }));
+            }
+            (
+                Command::Unpublish {
+                    confr_id,
+                    stream_id,
+                },
+                Response::Done,
+            ) => {
+                if let Some(conf) = self.conferences.get_mut(&confr_id) {
+                    conf.published.remove(&stream_id);
+                    conf.remove_stream(&stream_id);
+                }
+                self.local_media
+                    .push_back(LocalMedia::ClosePublisher(stream_id));
+                self.complete(op, Ok(Outcome::Done));
+            }
+            (
+                Command::Unsubscribe {
+                    confr_id,
+                    stream_id,
+                },
+                Response::Done,
+            ) => {
+                if let Some(conf) = self.conferences.get_mut(&confr_id) {
+                    conf.subscribed.remove(&stream_id);
+                }
+                self.local_media
+                    .push_back(LocalMedia::CloseSubscriber(stream_id));
+                self.complete(op, Ok(Outcome::Done));
+            }
+            (
+                Command::SetMedia {
+                    confr_id,
+                    stream_id,
+                    aoff,
+                    voff,
+                },
+                Response::Done,
+            ) => {
+                let own = self
+                    .conferences
+                    .get_mut(&confr_id)
+                    .and_then(|c| c.streams.iter_mut().find(|s| s.id == stream_id));
+                if let Some(s) = own {
+                    s.aoff = aoff;
+                    s.voff = voff;
+                }
+                self.complete(op, Ok(Outcome::Done));
             }
             (_, other) => self.unexpected(op, other),
         }
@@ -426,15 +535,61 @@ impl Client {
                 SdkEvent::RoleChanged { confr_id, role }
             }
             Event::ConferenceExited { confr_id, reason } => {
-                self.conferences.remove(&confr_id);
+                if let Some(conf) = self.conferences.remove(&confr_id) {
+                    self.release_local(&conf);
+                }
                 SdkEvent::ConferenceExited {
                     confr_id,
                     reason,
                     failed: None,
                 }
             }
+            Event::StreamAdded { confr_id, stream } => {
+                conf.upsert_stream(stream.clone());
+                SdkEvent::StreamAdded {
+                    confr_id,
+                    owner: conf.owner_of(&stream),
+                    stream,
+                }
+            }
+            Event::StreamUpdated { confr_id, stream } => {
+                conf.upsert_stream(stream.clone());
+                SdkEvent::StreamUpdated {
+                    confr_id,
+                    owner: conf.owner_of(&stream),
+                    stream,
+                }
+            }
+            Event::StreamRemoved { confr_id, stream } => {
+                conf.remove_stream(&stream.id);
+                if conf.subscribed.remove(&stream.id) {
+                    self.local_media
+                        .push_back(LocalMedia::CloseSubscriber(stream.id.clone()));
+                }
+                if conf.published.remove(&stream.id) {
+                    self.local_media
+                        .push_back(LocalMedia::ClosePublisher(stream.id.clone()));
+                }
+                SdkEvent::StreamRemoved {
+                    confr_id,
+                    owner: conf.owner_of(&stream),
+                    stream,
+                }
+            }
         };
         self.events.push_back(out);
+    }
+
+    /// This page's connections in a conference it no longer is in.
+    fn release_local(&mut self, conf: &JoinedConference) {
+        for id in &conf.published {
+            self.local_media
+                .push_back(LocalMedia::ClosePublisher(id.clone()));
+        }
+        for id in &conf.subscribed {
+            self.local_media
+                .push_back(LocalMedia::CloseSubscriber(id.clone()));
+        }
     }
 
     pub fn handle_timeout(&mut self, now: u64) {
@@ -475,6 +630,10 @@ impl Client {
 
     pub fn poll_event(&mut self) -> Option<SdkEvent> {
         self.events.pop_front()
+    }
+
+    pub fn poll_local_media(&mut self) -> Option<LocalMedia> {
+        self.local_media.pop_front()
     }
 
     pub fn poll_timeout(&self) -> Option<u64> {

@@ -1,6 +1,9 @@
 //! What this client knows of a conference it is in: a mirror of the server's view.
 
-use emedia_protocol::{ConferenceId, ConfrType, Joined, Member, MemberId, Role};
+use emedia_protocol::{
+    ConferenceId, ConfrType, Joined, Member, MemberId, Role, StreamId, StreamInfo,
+};
+use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct JoinedConference {
@@ -11,6 +14,11 @@ pub struct JoinedConference {
     pub role_token: String,
     /// The other members this member may see, in join order.
     pub members: Vec<Member>,
+    /// Every live stream, this member's own included.
+    pub streams: Vec<StreamInfo>,
+    /// This page's own streams, and the streams it subscribes to.
+    pub published: BTreeSet<StreamId>,
+    pub subscribed: BTreeSet<StreamId>,
 }
 
 impl JoinedConference {
@@ -22,7 +30,30 @@ impl JoinedConference {
             role: j.role,
             role_token: j.role_token.clone(),
             members: j.members.clone(),
+            streams: j.streams.clone(),
+            published: BTreeSet::new(),
+            subscribed: BTreeSet::new(),
         }
+    }
+
+    /// The publisher of a stream, as far as this member can see.
+    pub fn owner_of(&self, stream: &StreamInfo) -> Option<Member> {
+        self.members.iter().find(|m| m.id == stream.mem_id).cloned()
+    }
+
+    pub fn stream(&self, id: &StreamId) -> Option<&StreamInfo> {
+        self.streams.iter().find(|s| &s.id == id)
+    }
+
+    pub fn upsert_stream(&mut self, stream: StreamInfo) {
+        match self.streams.iter_mut().find(|s| s.id == stream.id) {
+            Some(s) => *s = stream,
+            None => self.streams.push(stream),
+        }
+    }
+
+    pub fn remove_stream(&mut self, id: &StreamId) {
+        self.streams.retain(|s| &s.id != id);
     }
 
     pub fn upsert(&mut self, member: Member) {

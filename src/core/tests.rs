@@ -58,6 +58,7 @@ fn joined(confr: &str, role: Role, members: Vec<Member>) -> Response {
         ticket: "t".into(),
         created: false,
         members,
+        streams: vec![],
     })
 }
 
@@ -502,4 +503,191 @@ fn a_new_user_drops_the_old_users_conferences() {
             failed: None
         }]
     );
+}
+
+fn stream(id: &str, owner: &str) -> emedia_protocol::StreamInfo {
+    emedia_protocol::StreamInfo {
+        id: id.into(),
+        mem_id: owner.into(),
+        rtc_id: "RTC1".into(),
+        stream_type: emedia_protocol::StreamType::Camera,
+        audio: true,
+        video: true,
+        aoff: false,
+        voff: false,
+        ext: None,
+    }
+}
+
+fn local(c: &mut Client) -> Vec<LocalMedia> {
+    std::iter::from_fn(|| c.poll_local_media()).collect()
+}
+
+#[test]
+fn a_late_joiner_hears_of_members_then_streams_with_their_owners() {
+    let bob = member("Mb", "bob", Role::Talker);
+    let cmd = Command::JoinWithTicket {
+        confr_id: "C1".into(),
+        ticket: "t".into(),
+        ext: None,
+    };
+    let (mut c, rid) = connected_with(cmd);
+    let Response::Joined(mut j) = joined("C1", Role::Talker, vec![bob.clone()]) else {
+        unreachable!()
+    };
+    j.streams = vec![stream("S1", "Mb")];
+    c.handle_message(ok(rid, Response::Joined(j)), 3);
+    let evs = events(&mut c);
+    assert_eq!(
+        evs[0],
+        SdkEvent::MemberJoined {
+            confr_id: "C1".into(),
+            member: bob.clone()
+        }
+    );
+    assert_eq!(
+        evs[1],
+        SdkEvent::StreamAdded {
+            confr_id: "C1".into(),
+            owner: Some(bob),
+            stream: stream("S1", "Mb")
+        }
+    );
+    assert_eq!(
+        c.find_stream(&"S1".into()).map(|(cid, _)| cid.as_str()),
+        Some("C1")
+    );
+    assert_eq!(c.current_conference().map(|c| c.as_str()), Some("C1"));
+}
+
+#[test]
+fn removed_streams_close_this_pages_connections() {
+    let mut c = in_conference(Role::Talker, vec![member("Mb", "bob", Role::Talker)]);
+    // Subscribe to bob's stream, publish one of our own.
+    c.handle_message(
+        ServerMessage::Event(Event::StreamAdded {
+            confr_id: "C1".into(),
+            stream: stream("S1", "Mb"),
+        }),
+        4,
+    );
+    c.handle_command(
+        2,
+        Command::Subscribe {
+            confr_id: "C1".into(),
+            stream_id: "S1".into(),
+            sdp: "o".into(),
+        },
+        5,
+    );
+    let rid = sent(&mut c)[0].rid;
+    c.handle_message(
+        ok(
+            rid,
+            Response::Subscribed {
+                stream_id: "S1".into(),
+                sdp: "a".into(),
+            },
+        ),
+        6,
+    );
+    c.handle_command(
+        3,
+        Command::Publish {
+            confr_id: "C1".into(),
+            rtc_id: "RTC1".into(),
+            stream_type: emedia_protocol::StreamType::Camera,
+            audio: true,
+            video: true,
+            ext: None,
+            sdp: "o".into(),
+        },
+        7,
+    );
+    let rid = sent(&mut c)[0].rid;
+    c.handle_message(
+        ok(
+            rid,
+            Response::Published {
+                stream: stream("S2", "Mme"),
+                sdp: "a".into(),
+            },
+        ),
+        8,
+    );
+    events(&mut c);
+    // Bob unpublishes: our subscription closes.
+    c.handle_message(
+        ServerMessage::Event(Event::StreamRemoved {
+            confr_id: "C1".into(),
+            stream: stream("S1", "Mb"),
+        }),
+        9,
+    );
+    assert_eq!(local(&mut c), [LocalMedia::CloseSubscriber("S1".into())]);
+    assert!(matches!(
+        &events(&mut c)[..],
+        [SdkEvent::StreamRemoved { owner: Some(_), .. }]
+    ));
+    // We are demoted and lose our stream: our publication closes.
+    c.handle_message(
+        ServerMessage::Event(Event::StreamRemoved {
+            confr_id: "C1".into(),
+            stream: stream("S2", "Mme"),
+        }),
+        10,
+    );
+    assert_eq!(local(&mut c), [LocalMedia::ClosePublisher("S2".into())]);
+}
+
+#[test]
+fn leaving_closes_every_connection_and_audience_cannot_publish() {
+    let mut c = in_conference(Role::Audience, vec![]);
+    c.handle_command(
+        2,
+        Command::Publish {
+            confr_id: "C1".into(),
+            rtc_id: "RTC1".into(),
+            stream_type: emedia_protocol::StreamType::Camera,
+            audio: true,
+            video: false,
+            ext: None,
+            sdp: "o".into(),
+        },
+        5,
+    );
+    assert_eq!(
+        done(&mut c)[0].result.as_ref().unwrap_err().code,
+        ErrorCode::IllegalRights
+    );
+    assert!(sent(&mut c).is_empty());
+    c.handle_message(
+        ServerMessage::Event(Event::StreamAdded {
+            confr_id: "C1".into(),
+            stream: stream("S1", "Mb"),
+        }),
+        6,
+    );
+    c.handle_command(
+        3,
+        Command::Subscribe {
+            confr_id: "C1".into(),
+            stream_id: "S1".into(),
+            sdp: "o".into(),
+        },
+        7,
+    );
+    let rid = sent(&mut c)[0].rid;
+    c.handle_message(
+        ok(
+            rid,
+            Response::Subscribed {
+                stream_id: "S1".into(),
+                sdp: "a".into(),
+            },
+        ),
+        8,
+    );
+    c.handle_closed(9);
+    assert_eq!(local(&mut c), [LocalMedia::CloseSubscriber("S1".into())]);
 }

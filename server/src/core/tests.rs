@@ -849,26 +849,38 @@ impl Harness {
     fn negotiate(&mut self, sid: SessionId, req: Request) -> (u32, Option<Reply>) {
         self.rid += 1;
         let rid = self.rid;
-        self.core.handle_request(sid, ClientMessage { rid, req }, self.now);
+        self.core
+            .handle_request(sid, ClientMessage { rid, req }, self.now);
         let reply = self.drain().pop().map(|(_, _, r)| r);
         (rid, reply)
     }
 
     fn last_peer(&self) -> PeerId {
         match self.media.last() {
-            Some(MediaCommand::Publish { peer, .. } | MediaCommand::Subscribe { peer, .. }) => *peer,
+            Some(MediaCommand::Publish { peer, .. } | MediaCommand::Subscribe { peer, .. }) => {
+                *peer
+            }
             other => panic!("no negotiation sent: {other:?}"),
         }
     }
 
     fn sfu_answers(&mut self, peer: PeerId) -> Reply {
-        self.core.handle_media(MediaEvent::Answered { peer, sdp: "answer".into() });
+        self.core.handle_media(MediaEvent::Answered {
+            peer,
+            sdp: "answer".into(),
+        });
         let mut replies = self.drain();
         assert_eq!(replies.len(), 1, "the negotiation gets its one reply");
         replies.pop().unwrap().2
     }
 
-    fn publish(&mut self, sid: SessionId, confr: &ConferenceId, rtc_id: &str, stream_type: StreamType) -> Result<StreamInfo, ErrorBody> {
+    fn publish(
+        &mut self,
+        sid: SessionId,
+        confr: &ConferenceId,
+        rtc_id: &str,
+        stream_type: StreamType,
+    ) -> Result<StreamInfo, ErrorBody> {
         let (_, early) = self.negotiate(sid, publish_req(confr, rtc_id, stream_type));
         if let Some(reply) = early {
             return reply.map(|r| panic!("answered before the SFU: {r:?}"));
@@ -883,8 +895,17 @@ impl Harness {
         }
     }
 
-    fn subscribe(&mut self, sid: SessionId, confr: &ConferenceId, stream: &StreamInfo) -> Result<PeerId, ErrorBody> {
-        let req = Request::Subscribe { confr_id: confr.clone(), stream_id: stream.id.clone(), sdp: "offer".into() };
+    fn subscribe(
+        &mut self,
+        sid: SessionId,
+        confr: &ConferenceId,
+        stream: &StreamInfo,
+    ) -> Result<PeerId, ErrorBody> {
+        let req = Request::Subscribe {
+            confr_id: confr.clone(),
+            stream_id: stream.id.clone(),
+            sdp: "offer".into(),
+        };
         if let (_, Some(reply)) = self.negotiate(sid, req) {
             return reply.map(|r| panic!("answered before the SFU: {r:?}"));
         }
@@ -912,7 +933,10 @@ fn publish_req(confr: &ConferenceId, rtc_id: &str, stream_type: StreamType) -> R
 }
 
 fn closes(media: &[MediaCommand]) -> usize {
-    media.iter().filter(|m| matches!(m, MediaCommand::Close { .. })).count()
+    media
+        .iter()
+        .filter(|m| matches!(m, MediaCommand::Close { .. }))
+        .count()
 }
 
 use emedia_protocol::{StreamInfo, StreamType};
@@ -922,42 +946,81 @@ fn a_published_stream_is_announced_once_live_and_subscribed() {
     let (mut h, confr, [a, b, c]) = three();
     let (_, early) = h.negotiate(b, publish_req(&confr, "cam", StreamType::Camera));
     assert!(early.is_none());
-    assert!(h.events(a).is_empty(), "nothing is announced before the SFU answers");
+    assert!(
+        h.events(a).is_empty(),
+        "nothing is announced before the SFU answers"
+    );
     let peer = h.last_peer();
-    let Ok(Response::Published { stream, .. }) = h.sfu_answers(peer) else { panic!() };
+    let Ok(Response::Published { stream, .. }) = h.sfu_answers(peer) else {
+        panic!()
+    };
     assert_eq!(names(&h.events(a)), ["stream added cam"]);
-    assert_eq!(names(&h.events(c)), ["stream added cam"], "the audience sees streams");
+    assert_eq!(
+        names(&h.events(c)),
+        ["stream added cam"],
+        "the audience sees streams"
+    );
     assert!(h.events(b).is_empty(), "the publisher has its reply");
-    assert_eq!(stream.mem_id, h.core.conference(&confr).unwrap().seat_of_session(b).unwrap().member.id);
+    assert_eq!(
+        stream.mem_id,
+        h.core
+            .conference(&confr)
+            .unwrap()
+            .seat_of_session(b)
+            .unwrap()
+            .member
+            .id
+    );
 
     let sub = h.subscribe(c, &confr, &stream).unwrap();
-    assert!(matches!(&h.media[h.media.len() - 1], MediaCommand::Subscribe { source, .. } if *source == peer));
+    assert!(
+        matches!(&h.media[h.media.len() - 1], MediaCommand::Subscribe { source, .. } if *source == peer)
+    );
     assert_eq!(h.core.peer_count(), 2);
     assert_ne!(sub, peer);
     // A late joiner hears of the stream in its join reply.
     let d = h.login("dave");
     let j = h.join_pw(d, &confr, Some("pw"));
-    assert_eq!(j.streams.iter().map(|s| s.rtc_id.as_str()).collect::<Vec<_>>(), ["cam"]);
+    assert_eq!(
+        j.streams
+            .iter()
+            .map(|s| s.rtc_id.as_str())
+            .collect::<Vec<_>>(),
+        ["cam"]
+    );
 }
 
 #[test]
 fn publish_rules_refuse_without_leaving_a_trace() {
     let (mut h, confr, [a, b, c]) = three();
-    assert_eq!(code(h.publish(c, &confr, "cam", StreamType::Camera)), ErrorCode::IllegalRights);
-    let (_, r) = h.negotiate(b, Request::Publish {
-        confr_id: confr.clone(),
-        rtc_id: "x".into(),
-        stream_type: StreamType::Camera,
-        audio: true,
-        video: true,
-        ext: None,
-        sdp: " ".into(),
-    });
+    assert_eq!(
+        code(h.publish(c, &confr, "cam", StreamType::Camera)),
+        ErrorCode::IllegalRights
+    );
+    let (_, r) = h.negotiate(
+        b,
+        Request::Publish {
+            confr_id: confr.clone(),
+            rtc_id: "x".into(),
+            stream_type: StreamType::Camera,
+            audio: true,
+            video: true,
+            ext: None,
+            sdp: " ".into(),
+        },
+    );
     assert_eq!(code(r.unwrap()), ErrorCode::SdpRequired);
     h.publish(b, &confr, "cam", StreamType::Camera).unwrap();
-    assert_eq!(code(h.publish(b, &confr, "cam", StreamType::Camera)), ErrorCode::BadRequest, "same rtcId twice");
+    assert_eq!(
+        code(h.publish(b, &confr, "cam", StreamType::Camera)),
+        ErrorCode::BadRequest,
+        "same rtcId twice"
+    );
     let outsider = h.login("eve");
-    assert_eq!(code(h.publish(outsider, &confr, "cam", StreamType::Camera)), ErrorCode::MemberInvalid);
+    assert_eq!(
+        code(h.publish(outsider, &confr, "cam", StreamType::Camera)),
+        ErrorCode::MemberInvalid
+    );
     // The SFU refuses an offer: one error reply, no announcement, nothing held.
     for s in [a, b, c] {
         h.events(s);
@@ -965,7 +1028,11 @@ fn publish_rules_refuse_without_leaving_a_trace() {
     let (_, early) = h.negotiate(a, publish_req(&confr, "bad", StreamType::Camera));
     assert!(early.is_none());
     let peer = h.last_peer();
-    h.core.handle_media(MediaEvent::Refused { peer, code: ErrorCode::SubscribeNoCodec, message: "no codec".into() });
+    h.core.handle_media(MediaEvent::Refused {
+        peer,
+        code: ErrorCode::SubscribeNoCodec,
+        message: "no codec".into(),
+    });
     let replies = h.drain();
     assert_eq!(replies.len(), 1);
     assert_eq!(code(replies[0].2.clone()), ErrorCode::SubscribeNoCodec);
@@ -977,17 +1044,36 @@ fn publish_rules_refuse_without_leaving_a_trace() {
 fn video_and_desktop_limits() {
     let mut h = Harness::new();
     let a = h.login("alice");
-    let config = ConferenceConfig { max_video_count: 1, max_pub_desktop_count: 1, ..Default::default() };
-    let Ok(Response::Created { confr_id, ticket, .. }) =
-        h.req(a, Request::CreateConference { confr_type: ConfrType::Communication, password: None, config })
+    let config = ConferenceConfig {
+        max_video_count: 1,
+        max_pub_desktop_count: 1,
+        ..Default::default()
+    };
+    let Ok(Response::Created {
+        confr_id, ticket, ..
+    }) = h.req(
+        a,
+        Request::CreateConference {
+            confr_type: ConfrType::Communication,
+            password: None,
+            config,
+        },
+    )
     else {
         panic!()
     };
     h.join(a, &confr_id, &ticket).unwrap();
     h.publish(a, &confr_id, "cam1", StreamType::Camera).unwrap();
-    assert_eq!(code(h.publish(a, &confr_id, "cam2", StreamType::Camera)), ErrorCode::TooManyVideos);
-    h.publish(a, &confr_id, "screen1", StreamType::Desktop).unwrap();
-    assert_eq!(code(h.publish(a, &confr_id, "screen2", StreamType::Desktop)), ErrorCode::TooManyVideos);
+    assert_eq!(
+        code(h.publish(a, &confr_id, "cam2", StreamType::Camera)),
+        ErrorCode::TooManyVideos
+    );
+    h.publish(a, &confr_id, "screen1", StreamType::Desktop)
+        .unwrap();
+    assert_eq!(
+        code(h.publish(a, &confr_id, "screen2", StreamType::Desktop)),
+        ErrorCode::TooManyVideos
+    );
 }
 
 #[test]
@@ -1004,12 +1090,18 @@ fn subscribing_to_unknown_or_pending_streams_is_refused() {
         voff: false,
         ext: None,
     };
-    assert_eq!(code(h.subscribe(c, &confr, &ghost)), ErrorCode::PublishInactive);
+    assert_eq!(
+        code(h.subscribe(c, &confr, &ghost)),
+        ErrorCode::PublishInactive
+    );
     h.negotiate(b, publish_req(&confr, "cam", StreamType::Camera));
     let pending_id = match &h.core.conference(&confr).unwrap().streams.all()[0] {
         s => s.info.clone(),
     };
-    assert_eq!(code(h.subscribe(c, &confr, &pending_id)), ErrorCode::PublishInactive);
+    assert_eq!(
+        code(h.subscribe(c, &confr, &pending_id)),
+        ErrorCode::PublishInactive
+    );
 }
 
 #[test]
@@ -1018,14 +1110,23 @@ fn pause_and_resume_reach_everyone_else() {
     let s = h.publish(b, &confr, "cam", StreamType::Camera).unwrap();
     h.events(a);
     h.events(c);
-    let set = |aoff, voff| Request::SetMedia { confr_id: confr.clone(), stream_id: s.id.clone(), aoff, voff };
+    let set = |aoff, voff| Request::SetMedia {
+        confr_id: confr.clone(),
+        stream_id: s.id.clone(),
+        aoff,
+        voff,
+    };
     h.req(b, set(false, true)).unwrap();
     assert_eq!(names(&h.events(a)), ["stream updated cam a0 v1"]);
     assert_eq!(names(&h.events(c)), ["stream updated cam a0 v1"]);
     assert!(h.events(b).is_empty());
     h.req(b, set(false, false)).unwrap();
     assert_eq!(names(&h.events(a)), ["stream updated cam a0 v0"]);
-    assert_eq!(code(h.req(a, set(true, true))), ErrorCode::IllegalRights, "not a's stream");
+    assert_eq!(
+        code(h.req(a, set(true, true))),
+        ErrorCode::IllegalRights,
+        "not a's stream"
+    );
 }
 
 #[test]
@@ -1042,7 +1143,14 @@ fn unpublish_kick_and_demotion_end_streams_and_free_every_peer() {
     }
     // Unpublish: the publisher and both subscribers' peers close.
     h.media.clear();
-    h.req(b, Request::Unpublish { confr_id: confr.clone(), stream_id: s1.id.clone() }).unwrap();
+    h.req(
+        b,
+        Request::Unpublish {
+            confr_id: confr.clone(),
+            stream_id: s1.id.clone(),
+        },
+    )
+    .unwrap();
     assert_eq!(closes(&h.media), 3);
     assert_eq!(names(&h.events(a)), ["stream removed cam"]);
     assert_eq!(names(&h.events(c)), ["stream removed cam"]);
@@ -1052,15 +1160,28 @@ fn unpublish_kick_and_demotion_end_streams_and_free_every_peer() {
     h.grant(a, &confr, "bob", Role::Audience).unwrap();
     assert_eq!(closes(&h.media), 2);
     assert_eq!(names(&h.events(b)), ["my role 1", "stream removed screen"]);
-    assert_eq!(names(&h.events(c)), ["exited bob 13", "stream removed screen"]);
+    assert_eq!(
+        names(&h.events(c)),
+        ["exited bob 13", "stream removed screen"]
+    );
     assert_eq!((h.core.stream_count(), h.core.peer_count()), (0, 0));
     // Kick a publisher: its streams go, then it does.
     h.grant(a, &confr, "carol", Role::Talker).unwrap();
     let s3 = h.publish(c, &confr, "cam", StreamType::Camera).unwrap();
     h.subscribe(a, &confr, &s3).unwrap();
     h.events(a);
-    h.req(a, Request::Kick { confr_id: confr.clone(), members: vec!["carol".into()] }).unwrap();
-    assert_eq!(names(&h.events(a)), ["stream removed cam", "exited carol 12"]);
+    h.req(
+        a,
+        Request::Kick {
+            confr_id: confr.clone(),
+            members: vec!["carol".into()],
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        names(&h.events(a)),
+        ["stream removed cam", "exited carol 12"]
+    );
     assert_eq!((h.core.stream_count(), h.core.peer_count()), (0, 0));
 }
 
@@ -1069,9 +1190,19 @@ fn a_subscriber_leaving_frees_its_peers_and_a_failed_publisher_ends_its_stream()
     let (mut h, confr, [a, b, c]) = three();
     let s = h.publish(b, &confr, "cam", StreamType::Camera).unwrap();
     h.subscribe(c, &confr, &s).unwrap();
-    h.req(c, Request::Exit { confr_id: confr.clone() }).unwrap();
+    h.req(
+        c,
+        Request::Exit {
+            confr_id: confr.clone(),
+        },
+    )
+    .unwrap();
     assert_eq!(h.core.peer_count(), 1);
-    let publisher = match h.media.iter().find(|m| matches!(m, MediaCommand::Publish { .. })) {
+    let publisher = match h
+        .media
+        .iter()
+        .find(|m| matches!(m, MediaCommand::Publish { .. }))
+    {
         Some(MediaCommand::Publish { peer, .. }) => *peer,
         _ => unreachable!(),
     };
@@ -1079,7 +1210,11 @@ fn a_subscriber_leaving_frees_its_peers_and_a_failed_publisher_ends_its_stream()
     h.core.handle_media(MediaEvent::Closed { peer: publisher });
     h.drain();
     assert_eq!(names(&h.events(a)), ["stream removed cam"]);
-    assert_eq!(names(&h.events(b)), ["stream removed cam"], "the owner learns its media failed");
+    assert_eq!(
+        names(&h.events(b)),
+        ["stream removed cam"],
+        "the owner learns its media failed"
+    );
     assert_eq!((h.core.stream_count(), h.core.peer_count()), (0, 0));
 }
 
@@ -1087,9 +1222,21 @@ fn a_subscriber_leaving_frees_its_peers_and_a_failed_publisher_ends_its_stream()
 fn destroy_settles_pending_negotiations() {
     let (mut h, confr, [a, b, _]) = three();
     let (rid, _) = h.negotiate(b, publish_req(&confr, "cam", StreamType::Camera));
-    h.core.handle_request(a, ClientMessage { rid: 99, req: Request::Destroy { confr_id: confr.clone() } }, h.now);
+    h.core.handle_request(
+        a,
+        ClientMessage {
+            rid: 99,
+            req: Request::Destroy {
+                confr_id: confr.clone(),
+            },
+        },
+        h.now,
+    );
     let replies = h.drain();
-    let to_b: Vec<_> = replies.iter().filter(|(to, r, _)| *to == b && *r == rid).collect();
+    let to_b: Vec<_> = replies
+        .iter()
+        .filter(|(to, r, _)| *to == b && *r == rid)
+        .collect();
     assert_eq!(to_b.len(), 1);
     assert_eq!(code(to_b[0].2.clone()), ErrorCode::ConferenceDisbanded);
     assert_eq!(h.core.peer_count(), 0);
