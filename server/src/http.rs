@@ -38,9 +38,13 @@ pub fn router(state: AppState, demo_dir: PathBuf, pkg_dir: PathBuf) -> Router {
 
 async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
     let stats = s.hub.stats();
-    Json(
-        serde_json::json!({ "status": "ok", "sessions": stats.sessions, "conferences": stats.conferences }),
-    )
+    Json(serde_json::json!({
+        "status": "ok",
+        "sessions": stats.sessions,
+        "conferences": stats.conferences,
+        "streams": stats.streams,
+        "peers": stats.peers,
+    }))
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {

@@ -4,6 +4,7 @@
 use crate::core::{Outcome, SdkError};
 use emedia_protocol::{
     ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, ErrorCode, Joined, Member, Role,
+    StreamInfo, StreamType,
 };
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
@@ -167,6 +168,37 @@ pub fn member(confr_id: &ConferenceId, m: &Member) -> JsValue {
     o.into()
 }
 
+/// The emedia stream object: `{id, voff, aoff, memId, owner, rtcId, type, ext, confrId}`.
+pub fn stream(confr_id: &ConferenceId, owner: &Option<Member>, s: &StreamInfo) -> JsValue {
+    let o = Object::new();
+    set(&o, "id", s.id.as_str());
+    set(&o, "voff", u8::from(s.voff || !s.video));
+    set(&o, "aoff", u8::from(s.aoff || !s.audio));
+    set(&o, "memId", s.mem_id.as_str());
+    let owner = match owner {
+        Some(m) => member(confr_id, m),
+        None => {
+            // The publisher is out of this member's view; its id is still known.
+            let m = Object::new();
+            set(&m, "id", s.mem_id.as_str());
+            m.into()
+        }
+    };
+    set(&o, "owner", owner);
+    set(&o, "rtcId", s.rtc_id.as_str());
+    set(
+        &o,
+        "type",
+        match s.stream_type {
+            StreamType::Camera => "camera",
+            StreamType::Desktop => "desktop",
+        },
+    );
+    set(&o, "ext", ext_value(&s.ext));
+    set(&o, "confrId", confr_id.as_str());
+    o.into()
+}
+
 fn members(confr_id: &ConferenceId, list: &[Member]) -> Array {
     list.iter().map(|m| member(confr_id, m)).collect()
 }
@@ -238,6 +270,9 @@ pub fn outcome(out: &Outcome) -> JsValue {
             password,
         } => joined(j, password),
         Outcome::Info(i) => info(i),
+        // pubStream and subStream build their own results from these.
+        Outcome::Published { stream: s, .. } => s.id.as_str().into(),
+        Outcome::Subscribed { stream_id, .. } => stream_id.as_str().into(),
         Outcome::Done => JsValue::UNDEFINED,
     }
 }

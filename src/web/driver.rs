@@ -6,9 +6,13 @@
 
 use super::convert;
 use super::hooks::Hooks;
+use super::media::LocalPeers;
 use super::socket::{JsSocket, SocketEvent};
-use crate::core::{Client, Command, Completion, OpId, SdkEvent, TransportCommand};
+use crate::core::{
+    Client, Command, Completion, OpId, Outcome, SdkError, SdkEvent, TransportCommand,
+};
 use emedia_protocol::{ClientMessage, ServerMessage};
+use futures_channel::oneshot;
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise, JSON};
 use serde::Serialize;
@@ -31,9 +35,25 @@ pub struct Driver {
     pub hooks: Hooks,
     pub socket_factory: Option<Function>,
     socket: Option<JsSocket>,
+    pub local: LocalPeers,
     timer: Option<(u64, Timeout)>,
-    promises: HashMap<OpId, (Function, Function)>,
+    waiters: HashMap<OpId, Waiter>,
     next_op: OpId,
+}
+
+/// Who waits for a call: the app's promise, or the SDK's own async code (pubStream
+/// and subStream send their offer half-way through).
+enum Waiter {
+    Promise { resolve: Function, reject: Function },
+    Rust(oneshot::Sender<Result<Outcome, SdkError>>),
+}
+
+impl Driver {
+    fn new_op(&mut self, waiter: Waiter) -> OpId {
+        self.next_op = self.next_op.wrapping_add(1);
+        self.waiters.insert(self.next_op, waiter);
+        self.next_op
+    }
 }
 
 pub fn now() -> u64 {
@@ -44,14 +64,23 @@ pub fn now() -> u64 {
 pub fn call(shared: &Shared, cmd: Command) -> Promise {
     let mut op = 0;
     let promise = Promise::new(&mut |resolve, reject| {
-        let mut d = shared.borrow_mut();
-        d.next_op = d.next_op.wrapping_add(1);
-        op = d.next_op;
-        d.promises.insert(op, (resolve, reject));
+        op = shared
+            .borrow_mut()
+            .new_op(Waiter::Promise { resolve, reject });
     });
     shared.borrow_mut().core.handle_command(op, cmd, now());
     pump(shared);
     promise
+}
+
+/// Runs `cmd` for the SDK's own async code.
+pub async fn request(shared: &Shared, cmd: Command) -> Result<Outcome, SdkError> {
+    let (tx, rx) = oneshot::channel();
+    let op = shared.borrow_mut().new_op(Waiter::Rust(tx));
+    shared.borrow_mut().core.handle_command(op, cmd, now());
+    pump(shared);
+    rx.await
+        .unwrap_or_else(|_| Err(SdkError::network("the SDK dropped the request")))
 }
 
 /// Acts on everything the core has to say, until it has nothing more.
@@ -75,11 +104,14 @@ pub fn pump(shared: &Shared) {
             while let Some(msg) = d.core.poll_transmit() {
                 d.transmit(&msg);
             }
+            while let Some(cmd) = d.core.poll_local_media() {
+                d.local.apply(cmd);
+            }
             let completions: Vec<Completion> =
                 std::iter::from_fn(|| d.core.poll_completion()).collect();
             let settled: Vec<_> = completions
                 .into_iter()
-                .filter_map(|c| d.promises.remove(&c.op).map(|p| (p, c)))
+                .filter_map(|c| d.waiters.remove(&c.op).map(|w| (w, c)))
                 .collect();
             let events: Vec<SdkEvent> = std::iter::from_fn(|| d.core.poll_event()).collect();
             (settled, events)
@@ -87,11 +119,16 @@ pub fn pump(shared: &Shared) {
         if transport.is_empty() && settled.is_empty() && events.is_empty() {
             break;
         }
-        for ((resolve, reject), c) in settled {
-            let _ = match &c.result {
-                Ok(out) => resolve.call1(&JsValue::NULL, &convert::outcome(out)),
-                Err(e) => reject.call1(&JsValue::NULL, &convert::error(e)),
-            };
+        for (waiter, c) in settled {
+            match (waiter, c.result) {
+                (Waiter::Promise { resolve, .. }, Ok(out)) => {
+                    drop(resolve.call1(&JsValue::NULL, &convert::outcome(&out)))
+                }
+                (Waiter::Promise { reject, .. }, Err(e)) => {
+                    drop(reject.call1(&JsValue::NULL, &convert::error(&e)))
+                }
+                (Waiter::Rust(tx), result) => drop(tx.send(result)),
+            }
         }
         for e in &events {
             // Read the hooks afresh: an earlier hook may have replaced them.

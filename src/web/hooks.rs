@@ -21,15 +21,24 @@ pub enum Hook {
     MemberRoleChanged,
     RoleChanged,
     ConferenceExit,
+    StreamAdded,
+    StreamRemoved,
+    /// emedia's own (misspelt) name; `MediaChanged` is the alias.
+    MediaChanaged,
+    MediaChanged,
 }
 
 impl Hook {
-    pub const ALL: [Hook; 5] = [
+    pub const ALL: [Hook; 9] = [
         Hook::MemberJoined,
         Hook::MemberExited,
         Hook::MemberRoleChanged,
         Hook::RoleChanged,
         Hook::ConferenceExit,
+        Hook::StreamAdded,
+        Hook::StreamRemoved,
+        Hook::MediaChanaged,
+        Hook::MediaChanged,
     ];
 
     pub fn js_name(self) -> &'static str {
@@ -39,6 +48,10 @@ impl Hook {
             Hook::MemberRoleChanged => "onMemberRoleChanged",
             Hook::RoleChanged => "onRoleChanged",
             Hook::ConferenceExit => "onConferenceExit",
+            Hook::StreamAdded => "onStreamAdded",
+            Hook::StreamRemoved => "onStreamRemoved",
+            Hook::MediaChanaged => "onMediaChanaged",
+            Hook::MediaChanged => "onMediaChanged",
         }
     }
 }
@@ -64,27 +77,28 @@ impl Hooks {
         self.slots[Self::index(hook)] = value.dyn_into::<Function>().ok();
     }
 
-    /// Calls the hook for `event`. A hook that throws is logged with its name and
+    /// Calls the hooks for `event`. A hook that throws is logged with its name and
     /// does not stop the SDK.
     pub fn dispatch(&self, event: &SdkEvent) {
-        let (hook, args): (Hook, Vec<JsValue>) = match event {
-            SdkEvent::MemberJoined { confr_id, member } => {
-                (Hook::MemberJoined, vec![convert::member(confr_id, member)])
-            }
+        let (hooks, args): (&[Hook], Vec<JsValue>) = match event {
+            SdkEvent::MemberJoined { confr_id, member } => (
+                &[Hook::MemberJoined],
+                vec![convert::member(confr_id, member)],
+            ),
             SdkEvent::MemberExited {
                 confr_id,
                 member,
                 reason,
             } => (
-                Hook::MemberExited,
+                &[Hook::MemberExited],
                 vec![convert::member(confr_id, member), reason.code().into()],
             ),
             SdkEvent::MemberRoleChanged { confr_id, member } => (
-                Hook::MemberRoleChanged,
+                &[Hook::MemberRoleChanged],
                 vec![convert::member(confr_id, member)],
             ),
             SdkEvent::RoleChanged { confr_id, role } => (
-                Hook::RoleChanged,
+                &[Hook::RoleChanged],
                 vec![role.code().into(), confr_id.as_str().into()],
             ),
             SdkEvent::ConferenceExited {
@@ -92,20 +106,46 @@ impl Hooks {
                 reason,
                 failed,
             } => (
-                Hook::ConferenceExit,
+                &[Hook::ConferenceExit],
                 vec![
                     reason.code().into(),
                     failed.map_or(JsValue::UNDEFINED, convert::code_value),
                     confr_id.as_str().into(),
                 ],
             ),
-        };
-        let Some(f) = &self.slots[Self::index(hook)] else {
-            return;
+            SdkEvent::StreamAdded {
+                confr_id,
+                owner,
+                stream,
+            } => {
+                let s = convert::stream(confr_id, owner, stream);
+                (&[Hook::StreamAdded], vec![convert::get(&s, "owner"), s])
+            }
+            SdkEvent::StreamRemoved {
+                confr_id,
+                owner,
+                stream,
+            } => {
+                let s = convert::stream(confr_id, owner, stream);
+                (&[Hook::StreamRemoved], vec![convert::get(&s, "owner"), s])
+            }
+            SdkEvent::StreamUpdated {
+                confr_id,
+                owner,
+                stream,
+            } => (
+                &[Hook::MediaChanaged, Hook::MediaChanged],
+                vec![convert::stream(confr_id, owner, stream)],
+            ),
         };
         let args: Array = args.into_iter().collect();
-        if let Err(e) = f.apply(&JsValue::NULL, &args) {
-            console_error(&format!("emedia: hook {} threw", hook.js_name()), &e);
+        for hook in hooks {
+            let Some(f) = &self.slots[Self::index(*hook)] else {
+                continue;
+            };
+            if let Err(e) = f.apply(&JsValue::NULL, &args) {
+                console_error(&format!("emedia: hook {} threw", hook.js_name()), &e);
+            }
         }
     }
 }

@@ -5,6 +5,7 @@
 mod convert;
 mod driver;
 mod hooks;
+mod media;
 mod socket;
 
 use crate::core::{Command, SdkError};
@@ -34,6 +35,15 @@ fn page_origin() -> Option<String> {
 }
 
 impl Manager {
+    fn media(
+        &self,
+        fut: impl std::future::Future<Output = Result<JsValue, SdkError>> + 'static,
+    ) -> Promise {
+        wasm_bindgen_futures::future_to_promise(
+            async move { fut.await.map_err(|e| convert::error(&e)) },
+        )
+    }
+
     fn run(&self, cmd: Result<Command, SdkError>) -> Promise {
         match cmd {
             Ok(cmd) => driver::call(&self.shared, cmd),
@@ -224,6 +234,75 @@ impl Manager {
         })())
     }
 
+    /// `pubStream({audio, video})`, `pubStream({screen: true})`, `pubStream(mediaStream)`
+    /// or `pubStream({stream, rtcId, ext, confrId})`: resolves `{id, rtcId, stream, confrId}`.
+    #[wasm_bindgen(js_name = pubStream)]
+    pub fn pub_stream(&self, options: JsValue) -> Promise {
+        self.media(media::publish(self.shared.clone(), options))
+    }
+
+    #[wasm_bindgen(js_name = unpubStream)]
+    pub fn unpub_stream(&self, stream_id: JsValue) -> Promise {
+        self.media(media::unpublish(self.shared.clone(), stream_id))
+    }
+
+    /// `subStream(streamId, {audio, video})`: resolves `{id, stream}`.
+    #[wasm_bindgen(js_name = subStream)]
+    pub fn sub_stream(&self, stream_id: JsValue, options: JsValue) -> Promise {
+        self.media(media::subscribe(self.shared.clone(), stream_id, options))
+    }
+
+    #[wasm_bindgen(js_name = unsubStream)]
+    pub fn unsub_stream(&self, stream_id: JsValue) -> Promise {
+        self.media(media::unsubscribe(self.shared.clone(), stream_id))
+    }
+
+    #[wasm_bindgen(js_name = pauseAudio)]
+    pub fn pause_audio(&self, stream_id: JsValue) -> Promise {
+        self.media(media::set_paused(
+            self.shared.clone(),
+            stream_id,
+            true,
+            true,
+        ))
+    }
+
+    #[wasm_bindgen(js_name = resumeAudio)]
+    pub fn resume_audio(&self, stream_id: JsValue) -> Promise {
+        self.media(media::set_paused(
+            self.shared.clone(),
+            stream_id,
+            true,
+            false,
+        ))
+    }
+
+    #[wasm_bindgen(js_name = pauseVideo)]
+    pub fn pause_video(&self, stream_id: JsValue) -> Promise {
+        self.media(media::set_paused(
+            self.shared.clone(),
+            stream_id,
+            false,
+            true,
+        ))
+    }
+
+    #[wasm_bindgen(js_name = resumeVideo)]
+    pub fn resume_video(&self, stream_id: JsValue) -> Promise {
+        self.media(media::set_paused(
+            self.shared.clone(),
+            stream_id,
+            false,
+            false,
+        ))
+    }
+
+    /// The RTCStatsReport of the connection carrying a stream you publish or subscribe.
+    #[wasm_bindgen(js_name = getStats)]
+    pub fn get_stats(&self, stream_id: JsValue) -> Promise {
+        self.media(media::stats(self.shared.clone(), stream_id))
+    }
+
     #[wasm_bindgen(getter = ConfrType)]
     pub fn confr_type_constants(&self) -> Object {
         convert::constants(&[
@@ -296,4 +375,28 @@ hook_property!(
     on_conference_exit,
     set_on_conference_exit,
     onConferenceExit
+);
+hook_property!(
+    Hook::StreamAdded,
+    on_stream_added,
+    set_on_stream_added,
+    onStreamAdded
+);
+hook_property!(
+    Hook::StreamRemoved,
+    on_stream_removed,
+    set_on_stream_removed,
+    onStreamRemoved
+);
+hook_property!(
+    Hook::MediaChanaged,
+    on_media_chanaged,
+    set_on_media_chanaged,
+    onMediaChanaged
+);
+hook_property!(
+    Hook::MediaChanged,
+    on_media_changed,
+    set_on_media_changed,
+    onMediaChanged
 );

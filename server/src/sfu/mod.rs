@@ -85,13 +85,18 @@ impl Sfu {
         Ok(rtc)
     }
 
-    fn answer(rtc: &mut Rtc, offer: &str) -> Result<String, Refusal> {
-        let offer = SdpOffer::from_sdp_string(offer).map_err(|e| {
+    fn parse(offer: &str) -> Result<SdpOffer, Refusal> {
+        SdpOffer::from_sdp_string(offer).map_err(|e| {
             (
                 ErrorCode::BadParameters,
                 format!("malformed SDP offer: {e}"),
             )
-        })?;
+        })
+    }
+
+    /// Parsed before anything else, so malformed SDP is a -200 whatever it lacks.
+    fn answer(rtc: &mut Rtc, offer: &str) -> Result<String, Refusal> {
+        let offer = Self::parse(offer)?;
         let answer = rtc
             .sdp_api()
             .accept_offer(offer)
@@ -106,6 +111,7 @@ impl Sfu {
         offer: &str,
         now: Instant,
     ) -> Result<String, Refusal> {
+        Self::parse(offer)?;
         let codecs = sdp::offered_codecs(offer);
         if let Some(why) = codecs.unusable() {
             return Err((ErrorCode::SubscribeNoCodec, why.to_owned()));
@@ -145,6 +151,7 @@ impl Sfu {
                 "the stream's media connection is gone".into(),
             ));
         };
+        Self::parse(offer)?;
         let codecs = sdp::offered_codecs(offer);
         if !codecs.has_audio && !codecs.has_video {
             return Err((

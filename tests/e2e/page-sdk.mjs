@@ -1,0 +1,68 @@
+// Helpers for driving the built SDK inside a page: each page is one member.
+import { SERVER } from './browser.mjs';
+
+/** Opens a page on the server's origin (a secure context) with the SDK loaded and hooks logged. */
+export async function openMember(browser, user) {
+  const page = await (await browser.newContext()).newPage();
+  page.on('pageerror', (e) => console.error(`[${user}] page error: ${e.message}`));
+  await page.goto(`${SERVER}/healthz`);
+  await page.evaluate(async (user) => {
+    const { default: emedia } = await import('/pkg/index.js');
+    await emedia.ready;
+    const mgr = emedia.mgr;
+    const { token } = await (await fetch(`/dev/token?user=${user}`)).json();
+    mgr.setIdentity(user, token);
+    window.mgr = mgr;
+    window.log = [];
+    window.subs = {};
+    const record = (name) => (...args) => window.log.push({ name, args: JSON.parse(JSON.stringify(args, (k, v) => (v instanceof MediaStream ? undefined : v))) });
+    for (const hook of ['onMemberJoined', 'onMemberExited', 'onRoleChanged', 'onConferenceExit',
+      'onStreamAdded', 'onStreamRemoved', 'onMediaChanaged', 'onMediaChanged']) {
+      mgr[hook] = record(hook);
+    }
+  }, user);
+  return page;
+}
+
+/** Waits until the page's hook log has an entry matching `pred` (run in the page). */
+export async function waitForHook(page, name, predSource = 'true', timeout = 15000) {
+  return page.waitForFunction(
+    ([name, predSource]) => {
+      const pred = new Function('args', `return ${predSource};`);
+      return window.log.find((e) => e.name === name && pred(e.args));
+    },
+    [name, predSource],
+    { timeout, polling: 50 },
+  ).then((h) => h.jsonValue());
+}
+
+/** The inbound-rtp stats of one subscribed stream: video frames decoded and audio packets. */
+export async function inbound(page, streamId) {
+  return page.evaluate(async (id) => {
+    const report = await window.mgr.getStats(id);
+    const out = { framesDecoded: 0, audioPackets: 0 };
+    report.forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      if (s.kind === 'video') out.framesDecoded += s.framesDecoded ?? 0;
+      if (s.kind === 'audio') out.audioPackets += s.packetsReceived ?? 0;
+    });
+    return out;
+  }, streamId);
+}
+
+/** Resolves once the stream's decoded frames rose past `above`, twice in a row, and audio (if wanted) arrived. */
+export async function expectFlowing(page, streamId, { audio = true, timeout = 15000 } = {}) {
+  const start = Date.now();
+  let first = null;
+  for (;;) {
+    const s = await inbound(page, streamId);
+    if (first === null && s.framesDecoded > 0 && (!audio || s.audioPackets > 0)) first = s;
+    else if (first !== null && s.framesDecoded > first.framesDecoded && (!audio || s.audioPackets > first.audioPackets)) return s;
+    if (Date.now() - start > timeout) throw new Error(`stream ${streamId} is not flowing: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function serverStats() {
+  return (await fetch(`${SERVER}/healthz`)).json();
+}
