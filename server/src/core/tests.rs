@@ -1095,9 +1095,9 @@ fn subscribing_to_unknown_or_pending_streams_is_refused() {
         ErrorCode::PublishInactive
     );
     h.negotiate(b, publish_req(&confr, "cam", StreamType::Camera));
-    let pending_id = match &h.core.conference(&confr).unwrap().streams.all()[0] {
-        s => s.info.clone(),
-    };
+    let pending_id = h.core.conference(&confr).unwrap().streams.all()[0]
+        .info
+        .clone();
     assert_eq!(
         code(h.subscribe(c, &confr, &pending_id)),
         ErrorCode::PublishInactive
