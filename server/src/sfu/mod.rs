@@ -28,7 +28,8 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 /// Why the SFU refused an offer.
 pub type Refusal = (ErrorCode, String);
 
-const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
+/// A keyframe asked for and not seen within this time is asked for again.
+const KEYFRAME_RETRY: Duration = Duration::from_millis(250);
 
 /// Installs str0m's crypto provider; idempotent.
 pub fn init_crypto() {
@@ -185,6 +186,7 @@ impl Sfu {
         {
             subscribers.push(id);
         }
+        tracing::debug!(peer = id.0, "subscriber answered");
         self.run(vec![id], now);
         Ok(answer)
     }
@@ -306,6 +308,7 @@ impl Sfu {
                 Output::Event(e) => match e {
                     Event::MediaAdded(m) => peer.set_mid(m.kind, m.mid),
                     Event::Connected => {
+                        tracing::debug!(peer = id.0, "peer connected");
                         if let PeerKind::Subscriber { source } = peer.kind {
                             // A new subscriber needs a keyframe to start decoding.
                             work.push_back(Work::KeyframeFor {
@@ -323,6 +326,9 @@ impl Sfu {
                                 publisher: id,
                                 kind: KeyframeRequestKind::Fir,
                             });
+                        }
+                        if data.is_keyframe() {
+                            peer.keyframe_pending_since = None;
                         }
                         work.push_back(Work::Forward { from: id, data });
                     }
@@ -385,9 +391,10 @@ impl Sfu {
         let Some(peer) = self.peers.get_mut(&publisher) else {
             return false;
         };
+        // One keyframe on its way serves every subscriber waiting for it.
         if peer
-            .last_keyframe_request
-            .is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_INTERVAL)
+            .keyframe_pending_since
+            .is_some_and(|t| now.duration_since(t) < KEYFRAME_RETRY)
         {
             return false;
         }
@@ -396,7 +403,7 @@ impl Sfu {
             return false;
         };
         if writer.request_keyframe(None, kind).is_ok() {
-            peer.last_keyframe_request = Some(now);
+            peer.keyframe_pending_since = Some(now);
         }
         true
     }

@@ -23,9 +23,10 @@ pub struct Peer {
     pub audio: Option<Mid>,
     pub video: Option<Mid>,
     pub next_timeout: Instant,
-    /// Keyframe requests to a publisher are throttled: one per subscriber arrival is
-    /// plenty, a storm of them only makes the encoder spend bits on keyframes.
-    pub last_keyframe_request: Option<Instant>,
+    /// When a keyframe was last asked of this publisher and none has arrived since.
+    /// While one is on its way, more requests (from every subscriber that connects or
+    /// loses a frame meanwhile) would only make the encoder spend bits on keyframes.
+    pub keyframe_pending_since: Option<Instant>,
 }
 
 impl Peer {
@@ -36,7 +37,7 @@ impl Peer {
             audio: None,
             video: None,
             next_timeout: now,
-            last_keyframe_request: None,
+            keyframe_pending_since: None,
         }
     }
 
