@@ -5,7 +5,9 @@ import emedia from '/pkg/index.js';
 const ROLE_NAMES = { 7: 'ADMIN', 3: 'TALKER', 1: 'AUDIENCE' };
 const $ = (sel) => document.querySelector(sel);
 const members = new Map(); // member id → member
+const tiles = new Map(); // stream id → tile element
 let current = null; // {confrId, role, me}
+let mine = null; // {id, stream, voff, aoff}: my published camera
 
 function log(text) {
   const li = document.createElement('li');
@@ -17,6 +19,10 @@ function render() {
   $('#join-panel').hidden = !!current;
   $('#room-panel').hidden = !current;
   document.body.classList.toggle('admin', current?.role === 7);
+  document.body.classList.toggle('talker', (current?.role ?? 1) >= 3);
+  document.body.classList.toggle('publishing', !!mine);
+  $('#toggle-video').textContent = mine?.voff ? 'Resume video' : 'Pause video';
+  $('#toggle-audio').textContent = mine?.aoff ? 'Unmute' : 'Mute';
   if (!current) return;
   $('#my-role').textContent = ROLE_NAMES[current.role];
   const list = $('#members');
@@ -47,10 +53,31 @@ function button(label, testid, action) {
   return b;
 }
 
+function addTile(streamId, label, mediaStream, muted) {
+  const tile = document.createElement('div');
+  tile.className = 'tile';
+  tile.dataset.stream = streamId;
+  const video = document.createElement('video');
+  Object.assign(video, { autoplay: true, playsInline: true, muted, srcObject: mediaStream });
+  const caption = document.createElement('span');
+  caption.className = 'label';
+  caption.textContent = label;
+  tile.append(video, caption);
+  $('#videos').append(tile);
+  tiles.set(streamId, tile);
+}
+
+function removeTile(streamId) {
+  tiles.get(streamId)?.remove();
+  tiles.delete(streamId);
+}
+
 function leftRoom(why) {
   log(why);
   current = null;
+  mine = null;
   members.clear();
+  for (const id of [...tiles.keys()]) removeTile(id);
   render();
 }
 
@@ -65,6 +92,26 @@ async function main() {
   mgr.onMemberExited = (m, reason) => { members.delete(m.id); log(`${m.name} left (reason ${reason})`); render(); };
   mgr.onMemberRoleChanged = (m) => { members.set(m.id, m); log(`${m.name} is now ${ROLE_NAMES[m.role]}`); render(); };
   mgr.onRoleChanged = (role) => { current.role = role; current.me.role = role; log(`you are now ${ROLE_NAMES[role]}`); render(); };
+  // Watch every stream as it appears: subscribe, and show it in a tile.
+  mgr.onStreamAdded = async (member, stream) => {
+    log(`${member.name ?? member.id} started ${stream.type === 'desktop' ? 'sharing a screen' : 'a camera'}`);
+    try {
+      const sub = await mgr.subStream(stream.id, { audio: true, video: true });
+      addTile(stream.id, member.name ?? member.id, sub.stream, false);
+      tiles.get(stream.id)?.classList.toggle('voff', stream.voff === 1);
+    } catch (e) {
+      log(`could not watch ${stream.id}: ${e.message} (${e.code})`);
+    }
+  };
+  mgr.onStreamRemoved = (member, stream) => {
+    removeTile(stream.id);
+    if (mine?.id === stream.id) { mine = null; render(); }
+    log(`${member.name ?? member.id}'s stream ended`);
+  };
+  mgr.onMediaChanaged = (stream) => {
+    tiles.get(stream.id)?.classList.toggle('voff', stream.voff === 1);
+    log(`${stream.owner.name ?? stream.memId} turned video ${stream.voff ? 'off' : 'on'}, audio ${stream.aoff ? 'off' : 'on'}`);
+  };
   mgr.onConferenceExit = (reason, failed) => leftRoom(`left the room: ${EXIT_REASONS[reason] ?? reason}${failed ? ` (${failed})` : ''}`);
 
   $('#join-form').onsubmit = async (ev) => {
@@ -90,6 +137,28 @@ async function main() {
     } catch (e) {
       log(`could not join: ${e.message}${e.code ? ` (${e.code})` : ''}`);
     }
+  };
+  $('#publish').onclick = async () => {
+    try {
+      const pub = await mgr.pubStream({ audio: true, video: true });
+      mine = { id: pub.id, stream: pub.stream, voff: 0, aoff: 0 };
+      addTile(pub.id, 'you', pub.stream, true);
+      log('your camera is live');
+      render();
+    } catch (e) {
+      log(`could not publish: ${e.message} (${e.code})`);
+    }
+  };
+  $('#toggle-video').onclick = async () => {
+    await (mine.voff ? mgr.resumeVideo(mine.id) : mgr.pauseVideo(mine.id));
+    mine.voff ^= 1;
+    tiles.get(mine.id)?.classList.toggle('voff', mine.voff === 1);
+    render();
+  };
+  $('#toggle-audio').onclick = async () => {
+    await (mine.aoff ? mgr.resumeAudio(mine.id) : mgr.pauseAudio(mine.id));
+    mine.aoff ^= 1;
+    render();
   };
   $('#leave').onclick = () => mgr.exitConference(current.confrId).catch((e) => log(e.message));
   $('#destroy').onclick = () => mgr.destroyConference(current.confrId).catch((e) => log(e.message));

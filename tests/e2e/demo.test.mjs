@@ -32,6 +32,18 @@ test('two tabs see each other join, change role, get kicked and leave', async ()
   // Each sees the other.
   await memberRow(ann, 'ben').filter({ hasText: 'TALKER' }).waitFor();
   await memberRow(ben, 'ann').filter({ hasText: 'ADMIN' }).waitFor();
+
+  // Ann starts her camera; Ben's tab shows it playing.
+  await ann.getByTestId('publish').click();
+  await ann.getByTestId('log').filter({ hasText: 'your camera is live' }).waitFor();
+  const tile = ben.locator('[data-testid=videos] .tile video');
+  await tile.waitFor();
+  await ben.waitForFunction(() => document.querySelector('#videos video')?.videoWidth > 0, null, { timeout: 15000 });
+  // Pausing her video hides it in Ben's tab.
+  await ann.getByTestId('toggle-video').click();
+  await ben.locator('#videos .tile.voff').waitFor();
+  await ann.getByTestId('toggle-video').click();
+  await ben.locator('#videos .tile.voff').waitFor({ state: 'detached' });
   // Only the admin gets the moderation buttons.
   assert.equal(await memberRow(ben, 'ann').getByRole('button').count(), 0);
 
@@ -45,11 +57,12 @@ test('two tabs see each other join, change role, get kicked and leave', async ()
   await ann.getByTestId('my-role').filter({ hasText: 'TALKER' }).waitFor();
   await memberRow(ben, 'ann').filter({ hasText: 'TALKER' }).waitFor();
 
-  // Ben kicks Ann: her tab says so and leaves the room; Ben's list drops her.
+  // Ben kicks Ann: her tab says so and leaves the room; Ben's list and videos drop her.
   await memberRow(ben, 'ann').getByTestId('kick').click();
   await ann.getByTestId('log').filter({ hasText: 'you were kicked' }).waitFor();
   await ann.getByTestId('join').waitFor();
   await memberRow(ben, 'ann').waitFor({ state: 'detached' });
+  await tile.waitFor({ state: 'detached' });
 
   // Ann comes back (as TALKER: the room is Ben's now), then Ben leaves.
   await ann.getByTestId('join').click();
