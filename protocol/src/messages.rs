@@ -96,13 +96,26 @@ pub enum Request {
         confr_id: ConferenceId,
         stream_id: StreamId,
     },
-    /// Subscribe to a stream: `sdp` is the client's offer, with receive-only media.
+    /// Subscribe to a stream. A client has one subscribing connection per conference:
+    /// `sdp` is that connection's new offer, and `audio_mid` / `video_mid` name the
+    /// receive-only m-lines it added for this stream.
     Subscribe {
         confr_id: ConferenceId,
         stream_id: StreamId,
         sdp: String,
+        #[serde(default)]
+        audio_mid: Option<String>,
+        #[serde(default)]
+        video_mid: Option<String>,
     },
     Unsubscribe {
+        confr_id: ConferenceId,
+        stream_id: StreamId,
+    },
+    /// The subscriber applied the answer: the SFU asks the publisher for a keyframe so
+    /// that decoding can start (one sent earlier could arrive before the browser knew
+    /// the new m-lines, and be dropped).
+    SubscriptionReady {
         confr_id: ConferenceId,
         stream_id: StreamId,
     },

@@ -70,13 +70,20 @@ pub enum Command {
         confr_id: ConferenceId,
         stream_id: StreamId,
     },
-    /// subStream, once the local offer exists.
+    /// subStream, once the subscriber connection's new offer exists.
     Subscribe {
         confr_id: ConferenceId,
         stream_id: StreamId,
         sdp: String,
+        audio_mid: Option<String>,
+        video_mid: Option<String>,
     },
     Unsubscribe {
+        confr_id: ConferenceId,
+        stream_id: StreamId,
+    },
+    /// The subscriber connection applied the answer for this stream.
+    SubscriptionReady {
         confr_id: ConferenceId,
         stream_id: StreamId,
     },
@@ -133,6 +140,7 @@ impl Command {
             | Command::Unpublish { confr_id, .. }
             | Command::Subscribe { confr_id, .. }
             | Command::Unsubscribe { confr_id, .. }
+            | Command::SubscriptionReady { confr_id, .. }
             | Command::SetMedia { confr_id, .. } => Some(confr_id),
             Command::CreateConference { .. } | Command::JoinRoom { .. } => None,
         }
@@ -258,15 +266,26 @@ impl Command {
                 confr_id,
                 stream_id,
                 sdp,
+                audio_mid,
+                video_mid,
             } => Request::Subscribe {
                 confr_id,
                 stream_id,
                 sdp,
+                audio_mid,
+                video_mid,
             },
             Command::Unsubscribe {
                 confr_id,
                 stream_id,
             } => Request::Unsubscribe {
+                confr_id,
+                stream_id,
+            },
+            Command::SubscriptionReady {
+                confr_id,
+                stream_id,
+            } => Request::SubscriptionReady {
                 confr_id,
                 stream_id,
             },

@@ -55,6 +55,8 @@ pub enum SdkEvent {
 pub enum LocalMedia {
     /// Close the publishing connection of this stream (and stop tracks the SDK opened).
     ClosePublisher(StreamId),
-    /// Close the subscribing connection of this stream.
+    /// Stop receiving this stream (its m-lines in the subscriber connection).
     CloseSubscriber(StreamId),
+    /// Close this conference's subscriber connection: the page left it.
+    CloseSubscriberConnection(ConferenceId),
 }

@@ -420,7 +420,10 @@ impl Client {
                 }
             }
             (
-                Command::Destroy { .. } | Command::Kick { .. } | Command::GrantRole { .. },
+                Command::Destroy { .. }
+                | Command::Kick { .. }
+                | Command::GrantRole { .. }
+                | Command::SubscriptionReady { .. },
                 Response::Done,
             ) => self.complete(op, Ok(Outcome::Done)),
             (Command::GetInfo { .. }, Response::Info(info)) => {
@@ -590,6 +593,8 @@ impl Client {
             self.local_media
                 .push_back(LocalMedia::CloseSubscriber(id.clone()));
         }
+        self.local_media
+            .push_back(LocalMedia::CloseSubscriberConnection(conf.confr_id.clone()));
     }
 
     pub fn handle_timeout(&mut self, now: u64) {

@@ -577,6 +577,8 @@ fn removed_streams_close_this_pages_connections() {
             confr_id: "C1".into(),
             stream_id: "S1".into(),
             sdp: "o".into(),
+            audio_mid: None,
+            video_mid: Some("1".into()),
         },
         5,
     );
@@ -674,6 +676,8 @@ fn leaving_closes_every_connection_and_audience_cannot_publish() {
             confr_id: "C1".into(),
             stream_id: "S1".into(),
             sdp: "o".into(),
+            audio_mid: None,
+            video_mid: Some("1".into()),
         },
         7,
     );
@@ -689,5 +693,11 @@ fn leaving_closes_every_connection_and_audience_cannot_publish() {
         8,
     );
     c.handle_closed(9);
-    assert_eq!(local(&mut c), [LocalMedia::CloseSubscriber("S1".into())]);
+    assert_eq!(
+        local(&mut c),
+        [
+            LocalMedia::CloseSubscriber("S1".into()),
+            LocalMedia::CloseSubscriberConnection("C1".into())
+        ]
+    );
 }

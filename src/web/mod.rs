@@ -6,7 +6,9 @@ mod convert;
 mod driver;
 mod hooks;
 mod media;
+mod publish;
 mod socket;
+mod subscribe;
 
 use crate::core::{Command, SdkError};
 use driver::Shared;
@@ -238,28 +240,32 @@ impl Manager {
     /// or `pubStream({stream, rtcId, ext, confrId})`: resolves `{id, rtcId, stream, confrId}`.
     #[wasm_bindgen(js_name = pubStream)]
     pub fn pub_stream(&self, options: JsValue) -> Promise {
-        self.media(media::publish(self.shared.clone(), options))
+        self.media(publish::publish(self.shared.clone(), options))
     }
 
     #[wasm_bindgen(js_name = unpubStream)]
     pub fn unpub_stream(&self, stream_id: JsValue) -> Promise {
-        self.media(media::unpublish(self.shared.clone(), stream_id))
+        self.media(publish::unpublish(self.shared.clone(), stream_id))
     }
 
     /// `subStream(streamId, {audio, video})`: resolves `{id, stream}`.
     #[wasm_bindgen(js_name = subStream)]
     pub fn sub_stream(&self, stream_id: JsValue, options: JsValue) -> Promise {
-        self.media(media::subscribe(self.shared.clone(), stream_id, options))
+        self.media(subscribe::subscribe(
+            self.shared.clone(),
+            stream_id,
+            options,
+        ))
     }
 
     #[wasm_bindgen(js_name = unsubStream)]
     pub fn unsub_stream(&self, stream_id: JsValue) -> Promise {
-        self.media(media::unsubscribe(self.shared.clone(), stream_id))
+        self.media(subscribe::unsubscribe(self.shared.clone(), stream_id))
     }
 
     #[wasm_bindgen(js_name = pauseAudio)]
     pub fn pause_audio(&self, stream_id: JsValue) -> Promise {
-        self.media(media::set_paused(
+        self.media(publish::set_paused(
             self.shared.clone(),
             stream_id,
             true,
@@ -269,7 +275,7 @@ impl Manager {
 
     #[wasm_bindgen(js_name = resumeAudio)]
     pub fn resume_audio(&self, stream_id: JsValue) -> Promise {
-        self.media(media::set_paused(
+        self.media(publish::set_paused(
             self.shared.clone(),
             stream_id,
             true,
@@ -279,7 +285,7 @@ impl Manager {
 
     #[wasm_bindgen(js_name = pauseVideo)]
     pub fn pause_video(&self, stream_id: JsValue) -> Promise {
-        self.media(media::set_paused(
+        self.media(publish::set_paused(
             self.shared.clone(),
             stream_id,
             false,
@@ -289,7 +295,7 @@ impl Manager {
 
     #[wasm_bindgen(js_name = resumeVideo)]
     pub fn resume_video(&self, stream_id: JsValue) -> Promise {
-        self.media(media::set_paused(
+        self.media(publish::set_paused(
             self.shared.clone(),
             stream_id,
             false,
@@ -300,7 +306,7 @@ impl Manager {
     /// The RTCStatsReport of the connection carrying a stream you publish or subscribe.
     #[wasm_bindgen(js_name = getStats)]
     pub fn get_stats(&self, stream_id: JsValue) -> Promise {
-        self.media(media::stats(self.shared.clone(), stream_id))
+        self.media(subscribe::stats(self.shared.clone(), stream_id))
     }
 
     #[wasm_bindgen(getter = ConfrType)]

@@ -11,12 +11,19 @@ pub struct PeerId(pub u64);
 pub enum MediaCommand {
     /// Answer a publisher's offer (send-only media from the client).
     Publish { peer: PeerId, offer: String },
-    /// Answer a subscriber's offer (receive-only media) and forward `source`'s media to it.
+    /// Answer a subscriber connection's (re)offer and forward `source`'s media to the
+    /// m-lines `audio_mid` / `video_mid`. The connection is created on its first offer.
     Subscribe {
         peer: PeerId,
         source: PeerId,
         offer: String,
+        audio_mid: Option<String>,
+        video_mid: Option<String>,
     },
+    /// Stop forwarding `source` to the subscriber connection `peer`.
+    Unroute { peer: PeerId, source: PeerId },
+    /// Ask the publisher `source` for a keyframe.
+    RequestKeyframe { source: PeerId },
     /// Tear the peer down and free everything it holds.
     Close { peer: PeerId },
 }

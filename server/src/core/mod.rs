@@ -15,6 +15,7 @@ mod outbox;
 mod publishing;
 mod store;
 mod streams;
+mod subscribing;
 mod validate;
 
 pub use conference::{Conference, Seat};
@@ -286,6 +287,10 @@ impl<S: ConferenceStore> Core<S> {
                 aoff,
                 voff,
             } => self.set_media(sid, &confr_id, &stream_id, aoff, voff),
+            Request::SubscriptionReady {
+                confr_id,
+                stream_id,
+            } => self.subscription_ready(sid, &confr_id, &stream_id),
             Request::Auth { .. }
             | Request::Ping
             | Request::Publish { .. }

@@ -4,7 +4,8 @@
 //! only once it is live.
 
 use super::media::{MediaCommand, MediaEvent, PeerId};
-use super::streams::{Negotiation, PeerRole, Stream, Subscription};
+use super::streams::{Negotiation, PeerRole, Stream};
+use super::subscribing::SubscribeOffer;
 use super::{err, validate, Conference, ConferenceStore, Core, Reply, SessionId};
 use emedia_protocol::{
     ConferenceId, ErrorBody, ErrorCode, Event, MemberId, Request, Response, Role, StreamId,
@@ -14,7 +15,7 @@ use emedia_protocol::{
 /// The longest SDP accepted; a real offer is a few KB.
 const MAX_SDP_BYTES: usize = 32 * 1024;
 
-fn check_sdp(sdp: &str) -> Result<(), ErrorBody> {
+pub(super) fn check_sdp(sdp: &str) -> Result<(), ErrorBody> {
     if sdp.trim().is_empty() {
         return Err(err(ErrorCode::SdpRequired, "an SDP offer is required"));
     }
@@ -25,14 +26,14 @@ fn check_sdp(sdp: &str) -> Result<(), ErrorBody> {
 }
 
 impl<S: ConferenceStore> Core<S> {
-    fn new_peer(&mut self, confr_id: &ConferenceId) -> PeerId {
+    pub(super) fn new_peer(&mut self, confr_id: &ConferenceId) -> PeerId {
         let peer = PeerId(self.next_peer);
         self.next_peer += 1;
         self.peers.insert(peer, confr_id.clone());
         peer
     }
 
-    fn close_peer(&mut self, peer: PeerId) {
+    pub(super) fn close_peer(&mut self, peer: PeerId) {
         if self.peers.remove(&peer).is_some() {
             self.out.media(MediaCommand::Close { peer });
         }
@@ -68,7 +69,16 @@ impl<S: ConferenceStore> Core<S> {
                 confr_id,
                 stream_id,
                 sdp,
-            } => self.subscribe(sid, rid, &confr_id, &stream_id, sdp),
+                audio_mid,
+                video_mid,
+            } => {
+                let offer = SubscribeOffer {
+                    sdp,
+                    audio_mid,
+                    video_mid,
+                };
+                self.subscribe(sid, rid, &confr_id, &stream_id, offer)
+            }
             _ => Err(err(ErrorCode::BadRequest, "not a negotiation")),
         }
     }
@@ -135,55 +145,6 @@ impl<S: ConferenceStore> Core<S> {
         Ok(())
     }
 
-    fn subscribe(
-        &mut self,
-        sid: SessionId,
-        rid: u32,
-        confr_id: &ConferenceId,
-        stream_id: &StreamId,
-        sdp: String,
-    ) -> Result<(), ErrorBody> {
-        self.own_seat(sid, confr_id)?;
-        check_sdp(&sdp)?;
-        let stream = self.find(confr_id)?.streams.get(stream_id).ok_or_else(|| {
-            err(
-                ErrorCode::PublishInactive,
-                format!("no stream {stream_id} in this conference"),
-            )
-        })?;
-        if stream.state != Negotiation::Live {
-            return Err(err(
-                ErrorCode::PublishInactive,
-                "that stream is not published yet",
-            ));
-        }
-        if stream.subscribers.iter().any(|s| s.session == sid) {
-            return Err(err(
-                ErrorCode::BadRequest,
-                "already subscribed to this stream",
-            ));
-        }
-        let source = stream.peer;
-        let peer = self.new_peer(confr_id);
-        if let Some(stream) = self
-            .store
-            .get_mut(confr_id)
-            .and_then(|c| c.streams.get_mut(stream_id))
-        {
-            stream.subscribers.push(Subscription {
-                session: sid,
-                peer,
-                state: Negotiation::Pending { rid },
-            });
-        }
-        self.out.media(MediaCommand::Subscribe {
-            peer,
-            source,
-            offer: sdp,
-        });
-        Ok(())
-    }
-
     pub(super) fn unpublish(
         &mut self,
         sid: SessionId,
@@ -192,34 +153,6 @@ impl<S: ConferenceStore> Core<S> {
     ) -> Reply {
         self.own_stream(sid, confr_id, stream_id)?;
         self.end_stream(confr_id, stream_id, Some(sid));
-        Ok(Response::Done)
-    }
-
-    pub(super) fn unsubscribe(
-        &mut self,
-        sid: SessionId,
-        confr_id: &ConferenceId,
-        stream_id: &StreamId,
-    ) -> Reply {
-        self.own_seat(sid, confr_id)?;
-        let stream = self
-            .store
-            .get_mut(confr_id)
-            .and_then(|c| c.streams.get_mut(stream_id))
-            .ok_or_else(|| {
-                err(
-                    ErrorCode::PublishInactive,
-                    format!("no stream {stream_id} in this conference"),
-                )
-            })?;
-        let idx = stream
-            .subscribers
-            .iter()
-            .position(|s| s.session == sid)
-            .ok_or_else(|| err(ErrorCode::BadRequest, "not subscribed to this stream"))?;
-        let sub = stream.subscribers.remove(idx);
-        self.settle_dropped_subscription(stream_id, &sub);
-        self.close_peer(sub.peer);
         Ok(Response::Done)
     }
 
@@ -301,8 +234,8 @@ impl<S: ConferenceStore> Core<S> {
                 let why = ErrorBody::new(ErrorCode::PublishInactive, "the media connection failed");
                 self.end_stream_with(&confr_id, &stream_id, None, why);
             }
-            (Some(PeerRole::Subscriber(stream_id, session)), ev) => {
-                self.subscriber_media(&confr_id, &stream_id, session, peer, ev)
+            (Some(PeerRole::Subscriber(session)), ev) => {
+                self.subscriber_media(&confr_id, session, peer, ev)
             }
             (None, _) => {
                 self.peers.remove(&peer);
@@ -335,64 +268,6 @@ impl<S: ConferenceStore> Core<S> {
             stream: info,
         };
         conf.broadcast(&event, Some(owner), &mut self.out);
-    }
-
-    fn subscriber_media(
-        &mut self,
-        confr_id: &ConferenceId,
-        stream_id: &StreamId,
-        session: SessionId,
-        peer: PeerId,
-        ev: MediaEvent,
-    ) {
-        let Some(stream) = self
-            .store
-            .get_mut(confr_id)
-            .and_then(|c| c.streams.get_mut(stream_id))
-        else {
-            return;
-        };
-        let Some(idx) = stream.subscribers.iter().position(|s| s.peer == peer) else {
-            return;
-        };
-        let pending_rid = match stream.subscribers[idx].state {
-            Negotiation::Pending { rid } => Some(rid),
-            Negotiation::Live => None,
-        };
-        match ev {
-            MediaEvent::Answered { sdp, .. } => {
-                stream.subscribers[idx].state = Negotiation::Live;
-                if let Some(rid) = pending_rid {
-                    let stream_id = stream_id.clone();
-                    self.out
-                        .reply(session, rid, Ok(Response::Subscribed { stream_id, sdp }));
-                }
-            }
-            MediaEvent::Refused { code, message, .. } => {
-                stream.subscribers.remove(idx);
-                self.peers.remove(&peer);
-                if let Some(rid) = pending_rid {
-                    self.out
-                        .reply(session, rid, Err(ErrorBody::new(code, message)));
-                }
-            }
-            MediaEvent::Closed { .. } => {
-                let sub = stream.subscribers.remove(idx);
-                self.peers.remove(&peer);
-                self.settle_dropped_subscription(stream_id, &sub);
-            }
-        }
-    }
-
-    /// A subscription that goes away before the SFU answered still gets its one reply.
-    fn settle_dropped_subscription(&mut self, stream_id: &StreamId, sub: &Subscription) {
-        if let Negotiation::Pending { rid } = sub.state {
-            let why = err(
-                ErrorCode::PublishInactive,
-                format!("stream {stream_id} ended before the subscription completed"),
-            );
-            self.out.reply(sub.session, rid, Err(why));
-        }
     }
 
     /// Ends a stream everywhere. `except` is not told (it asked for this).
@@ -433,11 +308,10 @@ impl<S: ConferenceStore> Core<S> {
             }
         }
         for sub in &stream.subscribers {
-            self.settle_dropped_subscription(stream_id, sub);
+            self.settle_dropped_subscription(confr_id, stream_id, sub);
         }
-        for peer in stream.peers().collect::<Vec<_>>() {
-            self.close_peer(peer);
-        }
+        // Closing the publisher also ends its routes in every subscriber connection.
+        self.close_peer(stream.peer);
     }
 
     /// Ends every stream a member publishes; `tell_owner` when it stays in the conference.
@@ -461,16 +335,6 @@ impl<S: ConferenceStore> Core<S> {
         }
     }
 
-    pub(super) fn end_subscriptions_of(&mut self, confr_id: &ConferenceId, session: SessionId) {
-        let Some(conf) = self.store.get_mut(confr_id) else {
-            return;
-        };
-        for (stream_id, sub) in conf.streams.take_subscriptions_of(session) {
-            self.settle_dropped_subscription(&stream_id, &sub);
-            self.close_peer(sub.peer);
-        }
-    }
-
     /// A conference is gone: close its peers and settle its pending negotiations.
     pub(super) fn release_media(&mut self, conf: &Conference) {
         for stream in conf.streams.all() {
@@ -490,9 +354,10 @@ impl<S: ConferenceStore> Core<S> {
                     );
                 }
             }
-            for peer in stream.peers().collect::<Vec<_>>() {
-                self.close_peer(peer);
-            }
+            self.close_peer(stream.peer);
+        }
+        for sub in conf.streams.subscriber_peers() {
+            self.close_peer(sub.peer);
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::media::PeerId;
 use super::outbox::SessionId;
 use emedia_protocol::{MemberId, StreamId, StreamInfo, StreamType};
+use std::collections::{HashMap, VecDeque};
 
 /// A negotiation waits for the SFU's answer before its request can be answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,11 +16,28 @@ pub enum Negotiation {
     Live,
 }
 
+/// A member's subscription to one stream, carried by its subscriber connection.
 #[derive(Clone, Debug)]
 pub struct Subscription {
     pub session: SessionId,
-    pub peer: PeerId,
     pub state: Negotiation,
+}
+
+/// A member's one subscribing connection in a conference, and the subscribe
+/// requests waiting for the SFU's answers, oldest first (the SFU answers in order).
+#[derive(Clone, Debug)]
+pub struct SubscriberPeer {
+    pub peer: PeerId,
+    pub pending: VecDeque<PendingOffer>,
+}
+
+/// A subscribe offer sent to the SFU. `settled` when its request was already answered
+/// (the stream ended meanwhile): the SFU's answer is then dropped, in order.
+#[derive(Clone, Debug)]
+pub struct PendingOffer {
+    pub stream_id: StreamId,
+    pub rid: u32,
+    pub settled: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -31,23 +49,17 @@ pub struct Stream {
     pub subscribers: Vec<Subscription>,
 }
 
-impl Stream {
-    /// Every SFU peer this stream holds: its publisher and its subscribers.
-    pub fn peers(&self) -> impl Iterator<Item = PeerId> + '_ {
-        std::iter::once(self.peer).chain(self.subscribers.iter().map(|s| s.peer))
-    }
-}
-
 /// What an SFU peer belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PeerRole {
     Publisher(StreamId),
-    Subscriber(StreamId, SessionId),
+    Subscriber(SessionId),
 }
 
 #[derive(Default, Debug)]
 pub struct Streams {
     list: Vec<Stream>,
+    subscriber_peers: HashMap<SessionId, SubscriberPeer>,
 }
 
 impl Streams {
@@ -127,16 +139,40 @@ impl Streams {
         taken
     }
 
+    pub fn subscriber_peer(&self, session: SessionId) -> Option<&SubscriberPeer> {
+        self.subscriber_peers.get(&session)
+    }
+
+    pub fn subscriber_peer_mut(&mut self, session: SessionId) -> Option<&mut SubscriberPeer> {
+        self.subscriber_peers.get_mut(&session)
+    }
+
+    pub fn insert_subscriber_peer(&mut self, session: SessionId, peer: PeerId) {
+        self.subscriber_peers.insert(
+            session,
+            SubscriberPeer {
+                peer,
+                pending: VecDeque::new(),
+            },
+        );
+    }
+
+    pub fn remove_subscriber_peer(&mut self, session: SessionId) -> Option<SubscriberPeer> {
+        self.subscriber_peers.remove(&session)
+    }
+
+    pub fn subscriber_peers(&self) -> impl Iterator<Item = &SubscriberPeer> {
+        self.subscriber_peers.values()
+    }
+
     pub fn role_of(&self, peer: PeerId) -> Option<PeerRole> {
-        self.list.iter().find_map(|s| {
-            if s.peer == peer {
-                return Some(PeerRole::Publisher(s.info.id.clone()));
-            }
-            s.subscribers
-                .iter()
-                .find(|sub| sub.peer == peer)
-                .map(|sub| PeerRole::Subscriber(s.info.id.clone(), sub.session))
-        })
+        if let Some(s) = self.list.iter().find(|s| s.peer == peer) {
+            return Some(PeerRole::Publisher(s.info.id.clone()));
+        }
+        self.subscriber_peers
+            .iter()
+            .find(|(_, p)| p.peer == peer)
+            .map(|(session, _)| PeerRole::Subscriber(*session))
     }
 
     pub fn all(&self) -> &[Stream] {

@@ -905,6 +905,8 @@ impl Harness {
             confr_id: confr.clone(),
             stream_id: stream.id.clone(),
             sdp: "offer".into(),
+            audio_mid: Some("0".into()),
+            video_mid: Some("1".into()),
         };
         if let (_, Some(reply)) = self.negotiate(sid, req) {
             return reply.map(|r| panic!("answered before the SFU: {r:?}"));
@@ -1137,11 +1139,24 @@ fn unpublish_kick_and_demotion_end_streams_and_free_every_peer() {
     h.subscribe(a, &confr, &s1).unwrap();
     h.subscribe(c, &confr, &s1).unwrap();
     h.subscribe(c, &confr, &s2).unwrap();
-    assert_eq!(h.core.peer_count(), 5);
+    // Two publishers, and one subscriber connection each for alice and carol.
+    assert_eq!(h.core.peer_count(), 4);
+    let c_subs: Vec<_> = h
+        .media
+        .iter()
+        .filter_map(|m| match m {
+            MediaCommand::Subscribe { peer, .. } => Some(*peer),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        c_subs[1], c_subs[2],
+        "carol's second subscription renegotiates her connection"
+    );
     for s in [a, b, c] {
         h.events(s);
     }
-    // Unpublish: the publisher and both subscribers' peers close.
+    // Unpublish: the publisher's peer closes (and with it its routes in the SFU).
     h.media.clear();
     h.req(
         b,
@@ -1151,20 +1166,21 @@ fn unpublish_kick_and_demotion_end_streams_and_free_every_peer() {
         },
     )
     .unwrap();
-    assert_eq!(closes(&h.media), 3);
+    assert_eq!(closes(&h.media), 1);
     assert_eq!(names(&h.events(a)), ["stream removed cam"]);
     assert_eq!(names(&h.events(c)), ["stream removed cam"]);
     assert!(h.events(b).is_empty());
     // Demotion to AUDIENCE ends the rest, and the owner hears it too.
     h.media.clear();
     h.grant(a, &confr, "bob", Role::Audience).unwrap();
-    assert_eq!(closes(&h.media), 2);
+    assert_eq!(closes(&h.media), 1);
     assert_eq!(names(&h.events(b)), ["my role 1", "stream removed screen"]);
     assert_eq!(
         names(&h.events(c)),
         ["exited bob 13", "stream removed screen"]
     );
-    assert_eq!((h.core.stream_count(), h.core.peer_count()), (0, 0));
+    // Only the subscriber connections remain, ready for the next stream.
+    assert_eq!((h.core.stream_count(), h.core.peer_count()), (0, 2));
     // Kick a publisher: its streams go, then it does.
     h.grant(a, &confr, "carol", Role::Talker).unwrap();
     let s3 = h.publish(c, &confr, "cam", StreamType::Camera).unwrap();
@@ -1182,6 +1198,22 @@ fn unpublish_kick_and_demotion_end_streams_and_free_every_peer() {
         names(&h.events(a)),
         ["stream removed cam", "exited carol 12"]
     );
+    assert_eq!((h.core.stream_count(), h.core.peer_count()), (0, 1));
+    // Alice leaves too: nothing is held.
+    h.req(
+        a,
+        Request::Exit {
+            confr_id: confr.clone(),
+        },
+    )
+    .unwrap();
+    h.req(
+        b,
+        Request::Exit {
+            confr_id: confr.clone(),
+        },
+    )
+    .unwrap();
     assert_eq!((h.core.stream_count(), h.core.peer_count()), (0, 0));
 }
 
@@ -1240,4 +1272,57 @@ fn destroy_settles_pending_negotiations() {
     assert_eq!(to_b.len(), 1);
     assert_eq!(code(to_b[0].2.clone()), ErrorCode::ConferenceDisbanded);
     assert_eq!(h.core.peer_count(), 0);
+}
+
+#[test]
+fn unsubscribe_unroutes_and_a_stream_ending_mid_offer_still_replies_once() {
+    let (mut h, confr, [a, b, c]) = three();
+    let s = h.publish(b, &confr, "cam", StreamType::Camera).unwrap();
+    h.subscribe(c, &confr, &s).unwrap();
+    h.media.clear();
+    h.req(
+        c,
+        Request::Unsubscribe {
+            confr_id: confr.clone(),
+            stream_id: s.id.clone(),
+        },
+    )
+    .unwrap();
+    assert!(matches!(h.media[..], [MediaCommand::Unroute { .. }]));
+    // A subscription in flight when the stream ends: one error reply, and the SFU's
+    // later answer is dropped rather than replied a second time.
+    let (rid, early) = h.negotiate(
+        a,
+        Request::Subscribe {
+            confr_id: confr.clone(),
+            stream_id: s.id.clone(),
+            sdp: "o".into(),
+            audio_mid: None,
+            video_mid: Some("0".into()),
+        },
+    );
+    assert!(early.is_none());
+    let sub_peer = h.last_peer();
+    h.core.handle_request(
+        b,
+        ClientMessage {
+            rid: 500,
+            req: Request::Unpublish {
+                confr_id: confr.clone(),
+                stream_id: s.id.clone(),
+            },
+        },
+        h.now,
+    );
+    let replies = h.drain();
+    let to_a: Vec<_> = replies
+        .iter()
+        .filter(|(to, r, _)| *to == a && *r == rid)
+        .collect();
+    assert_eq!(code(to_a[0].2.clone()), ErrorCode::PublishInactive);
+    h.core.handle_media(MediaEvent::Answered {
+        peer: sub_peer,
+        sdp: "late".into(),
+    });
+    assert!(h.drain().is_empty());
 }

@@ -16,12 +16,12 @@ mod sdp;
 
 use crate::core::{MediaEvent, PeerId};
 use emedia_protocol::ErrorCode;
-use peer::{Peer, PeerKind};
-use std::collections::{HashMap, VecDeque};
+use peer::{Peer, PeerKind, Route};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use str0m::change::SdpOffer;
-use str0m::media::{KeyframeRequestKind, MediaData, MediaKind};
+use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 
@@ -122,21 +122,27 @@ impl Sfu {
         let mut rtc = self.new_rtc(now)?;
         let answer = Self::answer(&mut rtc, offer)?;
         let kind = PeerKind::Publisher {
+            audio: None,
+            video: None,
             subscribers: Vec::new(),
             audio_codecs: codecs.forwardable_audio(),
             video_codecs: codecs.forwardable_video(),
+            keyframe_pending_since: None,
         };
         self.peers.insert(id, Peer::new(rtc, kind, now));
         self.run(vec![id], now);
         Ok(answer)
     }
 
-    /// Answers a subscriber's offer and starts forwarding `source` to it.
+    /// Answers a subscriber connection's offer (its first, or a renegotiation that adds
+    /// m-lines) and routes `source` into `audio_mid` / `video_mid`.
     pub fn add_subscriber(
         &mut self,
         id: PeerId,
         source: PeerId,
         offer: &str,
+        audio_mid: Option<&str>,
+        video_mid: Option<&str>,
         now: Instant,
     ) -> Result<String, Refusal> {
         let Some(Peer {
@@ -156,55 +162,113 @@ impl Sfu {
         };
         Self::parse(offer)?;
         let codecs = sdp::offered_codecs(offer);
-        if !codecs.has_audio && !codecs.has_video {
-            return Err((
-                ErrorCode::BadParameters,
-                "the offer asks for neither audio nor video".into(),
-            ));
-        }
-        let no_common = |wanted: bool,
-                         theirs: &std::collections::BTreeSet<String>,
-                         ours: std::collections::BTreeSet<String>| {
-            wanted && !theirs.is_empty() && theirs.intersection(&ours).next().is_none()
+        let no_common = |asked: bool, theirs: &BTreeSet<String>, ours: BTreeSet<String>| {
+            asked && !theirs.is_empty() && theirs.intersection(&ours).next().is_none()
         };
-        if no_common(codecs.has_audio, audio_codecs, codecs.forwardable_audio())
-            || no_common(codecs.has_video, video_codecs, codecs.forwardable_video())
-        {
+        if no_common(
+            audio_mid.is_some(),
+            audio_codecs,
+            codecs.forwardable_audio(),
+        ) || no_common(
+            video_mid.is_some(),
+            video_codecs,
+            codecs.forwardable_video(),
+        ) {
             return Err((
                 ErrorCode::SubscribeNoCodec,
                 "no codec in common with the publisher".into(),
             ));
         }
-        let mut rtc = self.new_rtc(now)?;
-        let answer = Self::answer(&mut rtc, offer)?;
-        self.peers
-            .insert(id, Peer::new(rtc, PeerKind::Subscriber { source }, now));
+        let route = Route {
+            source,
+            audio: audio_mid.map(Mid::from),
+            video: video_mid.map(Mid::from),
+        };
+        let renegotiation = match self.peers.get_mut(&id) {
+            Some(
+                peer @ Peer {
+                    kind: PeerKind::Subscriber { .. },
+                    ..
+                },
+            ) => {
+                let answer = Self::answer(&mut peer.rtc, offer)?;
+                if let PeerKind::Subscriber { routes } = &mut peer.kind {
+                    routes.retain(|r| r.source != source);
+                    routes.push(route.clone());
+                }
+                Some(answer)
+            }
+            Some(_) => return Err((ErrorCode::BadRequest, "that connection publishes".into())),
+            None => None,
+        };
+        let answer = match renegotiation {
+            Some(found) => found,
+            None => {
+                let mut rtc = self.new_rtc(now)?;
+                let answer = Self::answer(&mut rtc, offer)?;
+                let kind = PeerKind::Subscriber {
+                    routes: vec![route],
+                };
+                self.peers.insert(id, Peer::new(rtc, kind, now));
+                answer
+            }
+        };
         if let Some(Peer {
             kind: PeerKind::Publisher { subscribers, .. },
             ..
         }) = self.peers.get_mut(&source)
         {
-            subscribers.push(id);
+            if !subscribers.contains(&id) {
+                subscribers.push(id);
+            }
         }
-        tracing::debug!(peer = id.0, "subscriber answered");
+        // The keyframe for this route is asked for when the subscriber connects (a new
+        // connection) or says it applied the answer (`request_keyframe_now`).
         self.run(vec![id], now);
         Ok(answer)
     }
 
-    /// Drops a peer and everything it holds. Its subscribers (if a publisher) are
-    /// closed by the core, which knows them too.
+    /// Stops forwarding `source` to the subscriber connection `id`.
+    pub fn unroute(&mut self, id: PeerId, source: PeerId) {
+        if let Some(Peer {
+            kind: PeerKind::Subscriber { routes },
+            ..
+        }) = self.peers.get_mut(&id)
+        {
+            routes.retain(|r| r.source != source);
+        }
+        if let Some(Peer {
+            kind: PeerKind::Publisher { subscribers, .. },
+            ..
+        }) = self.peers.get_mut(&source)
+        {
+            subscribers.retain(|s| *s != id);
+        }
+    }
+
+    /// Drops a peer and everything it holds: a publisher's routes into every subscriber
+    /// connection, or a subscriber's place in every publisher's list.
     pub fn remove(&mut self, id: PeerId) {
         let Some(mut peer) = self.peers.remove(&id) else {
             return;
         };
         peer.rtc.disconnect();
-        if let PeerKind::Subscriber { source } = peer.kind {
-            if let Some(Peer {
-                kind: PeerKind::Publisher { subscribers, .. },
-                ..
-            }) = self.peers.get_mut(&source)
-            {
-                subscribers.retain(|s| *s != id);
+        match peer.kind {
+            PeerKind::Publisher { subscribers, .. } => {
+                for sub in subscribers {
+                    if let Some(Peer {
+                        kind: PeerKind::Subscriber { routes },
+                        ..
+                    }) = self.peers.get_mut(&sub)
+                    {
+                        routes.retain(|r| r.source != id);
+                    }
+                }
+            }
+            PeerKind::Subscriber { routes } => {
+                for r in routes {
+                    self.unroute(id, r.source);
+                }
             }
         }
     }
@@ -306,36 +370,46 @@ impl Sfu {
                     .transmits
                     .push_back((t.destination, t.contents.to_vec())),
                 Output::Event(e) => match e {
-                    Event::MediaAdded(m) => peer.set_mid(m.kind, m.mid),
+                    Event::MediaAdded(m) => peer.media_added(m.kind, m.mid),
                     Event::Connected => {
                         tracing::debug!(peer = id.0, "peer connected");
-                        if let PeerKind::Subscriber { source } = peer.kind {
-                            // A new subscriber needs a keyframe to start decoding.
-                            work.push_back(Work::KeyframeFor {
-                                publisher: source,
-                                kind: KeyframeRequestKind::Pli,
-                            });
+                        if let PeerKind::Subscriber { routes } = &peer.kind {
+                            // New subscribers need a keyframe to start decoding.
+                            for r in routes {
+                                work.push_back(Work::KeyframeFor {
+                                    publisher: r.source,
+                                    kind: KeyframeRequestKind::Pli,
+                                });
+                            }
                         }
                     }
                     Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                         peer.rtc.disconnect()
                     }
                     Event::MediaData(data) => {
-                        if !data.contiguous && peer.kind_of(data.mid) == Some(MediaKind::Video) {
+                        if let PeerKind::Publisher {
+                            keyframe_pending_since,
+                            ..
+                        } = &mut peer.kind
+                        {
+                            if data.is_keyframe() {
+                                *keyframe_pending_since = None;
+                            }
+                        }
+                        if !data.contiguous
+                            && peer.published_kind(data.mid) == Some(MediaKind::Video)
+                        {
                             work.push_back(Work::KeyframeFor {
                                 publisher: id,
                                 kind: KeyframeRequestKind::Fir,
                             });
                         }
-                        if data.is_keyframe() {
-                            peer.keyframe_pending_since = None;
-                        }
                         work.push_back(Work::Forward { from: id, data });
                     }
                     Event::KeyframeRequest(req) => {
-                        if let PeerKind::Subscriber { source } = peer.kind {
+                        if let Some(route) = peer.route_of(req.mid) {
                             work.push_back(Work::KeyframeFor {
-                                publisher: source,
+                                publisher: route.source,
                                 kind: req.kind,
                             });
                         }
@@ -355,7 +429,7 @@ impl Sfu {
         let Some(publisher) = self.peers.get(&from) else {
             return;
         };
-        let Some(kind) = publisher.kind_of(data.mid) else {
+        let Some(kind) = publisher.published_kind(data.mid) else {
             return;
         };
         let PeerKind::Publisher { subscribers, .. } = &publisher.kind else {
@@ -365,7 +439,7 @@ impl Sfu {
             let Some(sub) = self.peers.get_mut(&sub_id) else {
                 continue;
             };
-            let Some(mid) = sub.mid_for(kind) else {
+            let Some(mid) = sub.route_from(from).and_then(|r| r.mid_for(kind)) else {
                 continue;
             };
             let Some(writer) = sub.rtc.writer(mid) else {
@@ -382,6 +456,13 @@ impl Sfu {
         }
     }
 
+    /// A subscriber is ready for `source`'s media: ask it for a keyframe.
+    pub fn request_keyframe_now(&mut self, source: PeerId, now: Instant) {
+        if self.request_keyframe(source, KeyframeRequestKind::Pli, now) {
+            self.run(vec![source], now);
+        }
+    }
+
     fn request_keyframe(
         &mut self,
         publisher: PeerId,
@@ -391,20 +472,23 @@ impl Sfu {
         let Some(peer) = self.peers.get_mut(&publisher) else {
             return false;
         };
+        let PeerKind::Publisher {
+            video: Some(mid),
+            keyframe_pending_since,
+            ..
+        } = &mut peer.kind
+        else {
+            return false;
+        };
         // One keyframe on its way serves every subscriber waiting for it.
-        if peer
-            .keyframe_pending_since
-            .is_some_and(|t| now.duration_since(t) < KEYFRAME_RETRY)
-        {
+        if keyframe_pending_since.is_some_and(|t| now.duration_since(t) < KEYFRAME_RETRY) {
             return false;
         }
-        let Some(mid) = peer.video else { return false };
+        let mid = *mid;
+        *keyframe_pending_since = Some(now);
         let Some(mut writer) = peer.rtc.writer(mid) else {
             return false;
         };
-        if writer.request_keyframe(None, kind).is_ok() {
-            peer.keyframe_pending_since = Some(now);
-        }
-        true
+        writer.request_keyframe(None, kind).is_ok()
     }
 }

@@ -1,32 +1,50 @@
-//! One WebRTC peer connection in the SFU: a str0m `Rtc` and what it is for.
+//! One WebRTC peer connection in the SFU: a str0m `Rtc` and what it carries.
 
 use crate::core::PeerId;
+use std::collections::BTreeSet;
 use std::time::Instant;
 use str0m::media::{MediaKind, Mid};
 use str0m::Rtc;
 
+/// A publisher's media forwarded into m-lines of a subscriber connection.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub source: PeerId,
+    pub audio: Option<Mid>,
+    pub video: Option<Mid>,
+}
+
+impl Route {
+    pub fn mid_for(&self, kind: MediaKind) -> Option<Mid> {
+        match kind {
+            MediaKind::Audio => self.audio,
+            MediaKind::Video => self.video,
+        }
+    }
+}
+
 pub enum PeerKind {
-    /// Sends a stream to the SFU; its media is forwarded to `subscribers`.
+    /// Sends one stream to the SFU; its media goes to the connections in `subscribers`.
     Publisher {
+        audio: Option<Mid>,
+        video: Option<Mid>,
         subscribers: Vec<PeerId>,
         /// The codecs it offered that the SFU forwards, for checking subscribers.
-        audio_codecs: std::collections::BTreeSet<String>,
-        video_codecs: std::collections::BTreeSet<String>,
+        audio_codecs: BTreeSet<String>,
+        video_codecs: BTreeSet<String>,
+        /// When a keyframe was last asked of it and none has arrived since. While one
+        /// is on its way, more requests (from every subscriber that connects or loses
+        /// a frame meanwhile) would only make the encoder spend bits on keyframes.
+        keyframe_pending_since: Option<Instant>,
     },
-    /// Receives `source`'s stream.
-    Subscriber { source: PeerId },
+    /// One member's subscribing connection: any number of streams, one route each.
+    Subscriber { routes: Vec<Route> },
 }
 
 pub struct Peer {
     pub rtc: Rtc,
     pub kind: PeerKind,
-    pub audio: Option<Mid>,
-    pub video: Option<Mid>,
     pub next_timeout: Instant,
-    /// When a keyframe was last asked of this publisher and none has arrived since.
-    /// While one is on its way, more requests (from every subscriber that connects or
-    /// loses a frame meanwhile) would only make the encoder spend bits on keyframes.
-    pub keyframe_pending_since: Option<Instant>,
 }
 
 impl Peer {
@@ -34,36 +52,44 @@ impl Peer {
         Self {
             rtc,
             kind,
-            audio: None,
-            video: None,
             next_timeout: now,
-            keyframe_pending_since: None,
         }
     }
 
-    pub fn mid_for(&self, kind: MediaKind) -> Option<Mid> {
-        match kind {
-            MediaKind::Audio => self.audio,
-            MediaKind::Video => self.video,
+    /// For a publisher: which of its media a mid carries.
+    pub fn published_kind(&self, mid: Mid) -> Option<MediaKind> {
+        match &self.kind {
+            PeerKind::Publisher { audio, .. } if *audio == Some(mid) => Some(MediaKind::Audio),
+            PeerKind::Publisher { video, .. } if *video == Some(mid) => Some(MediaKind::Video),
+            _ => None,
         }
     }
 
-    pub fn kind_of(&self, mid: Mid) -> Option<MediaKind> {
-        if Some(mid) == self.audio {
-            Some(MediaKind::Audio)
-        } else if Some(mid) == self.video {
-            Some(MediaKind::Video)
-        } else {
-            None
+    /// For a subscriber: the route feeding this mid.
+    pub fn route_of(&self, mid: Mid) -> Option<&Route> {
+        match &self.kind {
+            PeerKind::Subscriber { routes } => routes
+                .iter()
+                .find(|r| r.audio == Some(mid) || r.video == Some(mid)),
+            PeerKind::Publisher { .. } => None,
         }
     }
 
-    pub fn set_mid(&mut self, kind: MediaKind, mid: Mid) {
-        // One audio and one video track per stream: the first of each kind counts.
-        let slot = match kind {
-            MediaKind::Audio => &mut self.audio,
-            MediaKind::Video => &mut self.video,
-        };
-        slot.get_or_insert(mid);
+    pub fn route_from(&self, source: PeerId) -> Option<&Route> {
+        match &self.kind {
+            PeerKind::Subscriber { routes } => routes.iter().find(|r| r.source == source),
+            PeerKind::Publisher { .. } => None,
+        }
+    }
+
+    /// A publisher learns its mids from the offer (one audio, one video: the first of each).
+    pub fn media_added(&mut self, kind: MediaKind, mid: Mid) {
+        if let PeerKind::Publisher { audio, video, .. } = &mut self.kind {
+            let slot = match kind {
+                MediaKind::Audio => audio,
+                MediaKind::Video => video,
+            };
+            slot.get_or_insert(mid);
+        }
     }
 }

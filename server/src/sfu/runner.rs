@@ -101,7 +101,23 @@ fn handle(sfu: &mut Sfu, cmd: MediaCommand, on_event: &impl Fn(MediaEvent)) {
             peer,
             source,
             offer,
-        } => (peer, sfu.add_subscriber(peer, source, &offer, now)),
+            audio_mid,
+            video_mid,
+        } => {
+            let mids = (audio_mid.as_deref(), video_mid.as_deref());
+            (
+                peer,
+                sfu.add_subscriber(peer, source, &offer, mids.0, mids.1, now),
+            )
+        }
+        MediaCommand::Unroute { peer, source } => {
+            sfu.unroute(peer, source);
+            return;
+        }
+        MediaCommand::RequestKeyframe { source } => {
+            sfu.request_keyframe_now(source, now);
+            return;
+        }
         MediaCommand::Close { peer } => {
             sfu.remove(peer);
             return;

@@ -1,0 +1,244 @@
+//! Publishing: capture (camera and microphone, the screen, or the app's own stream)
+//! and one send-only RTCPeerConnection per published stream.
+
+use super::convert;
+use super::driver::{self, Shared};
+use super::media::{accept_answer, js_err, new_pc, offer, transceiver_init, wait, Publication};
+use crate::core::{Command, Outcome, SdkError};
+use emedia_protocol::{ConferenceId, ErrorCode, StreamId, StreamType};
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{
+    DisplayMediaStreamConstraints, MediaDevices, MediaStream, MediaStreamConstraints,
+    MediaStreamTrack, RtcRtpTransceiverDirection,
+};
+
+fn media_devices() -> Result<MediaDevices, SdkError> {
+    let navigator = convert::get(&js_sys::global(), "navigator");
+    let devices = convert::get(&navigator, "mediaDevices");
+    if devices.is_undefined() {
+        return Err(SdkError::new(
+            ErrorCode::NotSupported,
+            "no camera or microphone access here (navigator.mediaDevices)",
+        ));
+    }
+    Ok(devices.unchecked_into())
+}
+
+pub(super) fn or_default(v: JsValue, default: bool) -> JsValue {
+    if v.is_undefined() || v.is_null() {
+        default.into()
+    } else {
+        v
+    }
+}
+
+/// The stream to publish: the app's own, the screen, or camera and microphone.
+async fn capture(options: &JsValue, screen: bool) -> Result<(MediaStream, bool), SdkError> {
+    if options.is_instance_of::<MediaStream>() {
+        return Ok((options.clone().unchecked_into(), false));
+    }
+    let given = convert::get(options, "stream");
+    if given.is_instance_of::<MediaStream>() {
+        return Ok((given.unchecked_into(), false));
+    }
+    let devices = media_devices()?;
+    let promise = if screen {
+        let c = DisplayMediaStreamConstraints::new();
+        c.set_video(&true.into());
+        c.set_audio(&or_default(convert::get(options, "audio"), false));
+        devices.get_display_media_with_constraints(&c)
+    } else {
+        let c = MediaStreamConstraints::new();
+        c.set_audio(&or_default(convert::get(options, "audio"), true));
+        c.set_video(&or_default(convert::get(options, "video"), true));
+        devices.get_user_media_with_constraints(&c)
+    }
+    .map_err(|e| js_err("could not open the camera or microphone", e))?;
+    let stream = wait(promise, "could not open the camera or microphone").await?;
+    Ok((stream.unchecked_into(), true))
+}
+
+fn first_track(tracks: Array) -> Option<MediaStreamTrack> {
+    let t = tracks.get(0);
+    (!t.is_undefined()).then(|| t.unchecked_into())
+}
+
+/// Which conference: the one named in the options, else the one joined last.
+fn conference_for(shared: &Shared, options: &JsValue) -> Result<ConferenceId, SdkError> {
+    let named = convert::get(options, "confrId");
+    if !named.is_undefined() {
+        return convert::confr_id(&named);
+    }
+    shared
+        .borrow()
+        .core
+        .current_conference()
+        .cloned()
+        .ok_or_else(|| {
+            SdkError::new(
+                ErrorCode::MemberInvalid,
+                "join a conference before publishing",
+            )
+        })
+}
+
+/// `pubStream(options)`: resolves `{id, rtcId, stream, confrId}`.
+pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkError> {
+    // emedia's mini-program form: pubStream(rtcId).
+    let options = match options.as_string() {
+        Some(rtc_id) => {
+            let o = Object::new();
+            let _ = Reflect::set(&o, &"rtcId".into(), &rtc_id.into());
+            o.into()
+        }
+        None => options,
+    };
+    let confr_id = conference_for(&shared, &options)?;
+    let screen = convert::get(&options, "screen").is_truthy()
+        || convert::get(&options, "type").as_string().as_deref() == Some("desktop");
+    let rtc_id = match convert::opt_string(&convert::get(&options, "rtcId"), "rtcId")? {
+        Some(id) => id,
+        None => shared.borrow_mut().core.next_rtc_id(),
+    };
+    let ext = convert::ext(&convert::get(&options, "ext"))?;
+    if let Some(conf) = shared.borrow().core.conference(&confr_id) {
+        if conf.role == emedia_protocol::Role::Audience {
+            return Err(SdkError::new(
+                ErrorCode::IllegalRights,
+                "an AUDIENCE member cannot publish",
+            ));
+        }
+    }
+    let (stream, owns_tracks) = capture(&options, screen).await?;
+    let stop = |owns: bool| {
+        if owns {
+            for t in stream.get_tracks().iter() {
+                t.unchecked_into::<MediaStreamTrack>().stop();
+            }
+        }
+    };
+    let audio = first_track(stream.get_audio_tracks());
+    let video = first_track(stream.get_video_tracks());
+    let pc = new_pc()?;
+    let init = transceiver_init(RtcRtpTransceiverDirection::Sendonly);
+    init.set_streams(&Array::of1(&stream));
+    for track in audio.iter().chain(video.iter()) {
+        pc.add_transceiver_with_media_stream_track_and_init(track, &init);
+    }
+    let result = async {
+        let sdp = offer(&pc).await?;
+        let cmd = Command::Publish {
+            confr_id: confr_id.clone(),
+            rtc_id: rtc_id.clone(),
+            stream_type: if screen {
+                StreamType::Desktop
+            } else {
+                StreamType::Camera
+            },
+            audio: audio.is_some(),
+            video: video.is_some(),
+            ext,
+            sdp,
+        };
+        let Outcome::Published { stream: info, sdp } = driver::request(&shared, cmd).await? else {
+            return Err(SdkError::new(
+                ErrorCode::BadRequest,
+                "unexpected reply to publish",
+            ));
+        };
+        accept_answer(&pc, &sdp).await?;
+        Ok(info)
+    }
+    .await;
+    let info = match result {
+        Ok(info) => info,
+        Err(e) => {
+            pc.close();
+            stop(owns_tracks);
+            return Err(e);
+        }
+    };
+    shared.borrow_mut().local.publications.insert(
+        info.id.clone(),
+        Publication {
+            pc,
+            stream: stream.clone(),
+            owns_tracks,
+        },
+    );
+    let out = Object::new();
+    let _ = Reflect::set(&out, &"id".into(), &info.id.as_str().into());
+    let _ = Reflect::set(&out, &"rtcId".into(), &info.rtc_id.as_str().into());
+    let _ = Reflect::set(&out, &"stream".into(), &stream);
+    let _ = Reflect::set(&out, &"confrId".into(), &confr_id.as_str().into());
+    Ok(out.into())
+}
+
+/// Which own stream, and in which conference.
+fn own_stream(
+    shared: &Shared,
+    stream_id: &JsValue,
+) -> Result<(ConferenceId, emedia_protocol::StreamInfo), SdkError> {
+    let id = StreamId(convert::string(stream_id, "streamId")?);
+    let d = shared.borrow();
+    let (confr_id, info) = d.core.find_stream(&id).ok_or_else(|| {
+        SdkError::new(
+            ErrorCode::PublishInactive,
+            format!("no stream {id} in your conferences"),
+        )
+    })?;
+    if !d.local.publications.contains_key(&id) {
+        return Err(SdkError::new(
+            ErrorCode::IllegalRights,
+            "that stream is not yours",
+        ));
+    }
+    Ok((confr_id.clone(), info.clone()))
+}
+
+/// pause/resume: the tracks stop or start at the source, and everyone else is told.
+pub async fn set_paused(
+    shared: Shared,
+    stream_id: JsValue,
+    audio: bool,
+    paused: bool,
+) -> Result<JsValue, SdkError> {
+    let (confr_id, info) = own_stream(&shared, &stream_id)?;
+    if let Some(p) = shared.borrow().local.publications.get(&info.id) {
+        let tracks = if audio {
+            p.stream.get_audio_tracks()
+        } else {
+            p.stream.get_video_tracks()
+        };
+        for t in tracks.iter() {
+            t.unchecked_into::<MediaStreamTrack>().set_enabled(!paused);
+        }
+    }
+    let (aoff, voff) = if audio {
+        (paused, info.voff)
+    } else {
+        (info.aoff, paused)
+    };
+    let cmd = Command::SetMedia {
+        confr_id,
+        stream_id: info.id,
+        aoff,
+        voff,
+    };
+    driver::request(&shared, cmd)
+        .await
+        .map(|_| JsValue::UNDEFINED)
+}
+
+pub async fn unpublish(shared: Shared, stream_id: JsValue) -> Result<JsValue, SdkError> {
+    let (confr_id, info) = own_stream(&shared, &stream_id)?;
+    let cmd = Command::Unpublish {
+        confr_id,
+        stream_id: info.id,
+    };
+    driver::request(&shared, cmd)
+        .await
+        .map(|_| JsValue::UNDEFINED)
+}
