@@ -3,7 +3,9 @@
 
 use super::convert;
 use super::driver::{self, Shared};
-use super::media::{accept_answer, js_err, new_pc, offer, transceiver_init, wait, Publication};
+use super::media::{
+    accept_answer, js_err, new_pc, offer, stop_tracks, transceiver_init, wait, Publication,
+};
 use crate::core::{Command, Outcome, SdkError};
 use emedia_protocol::{ConferenceId, ErrorCode, StreamId, StreamType};
 use js_sys::{Array, Object, Reflect};
@@ -24,6 +26,44 @@ fn media_devices() -> Result<MediaDevices, SdkError> {
         ));
     }
     Ok(devices.unchecked_into())
+}
+
+/// `videoCodec: 'vp8' | 'h264'`: offer that codec first (the SFU answers with the first
+/// codec it forwards). H264 is what mini-program players need.
+fn prefer_codec(transceiver: &web_sys::RtcRtpTransceiver, codec: &str) -> Result<(), SdkError> {
+    let codec = codec.to_ascii_lowercase();
+    if !["vp8", "h264"].contains(&codec.as_str()) {
+        return Err(SdkError::bad_param("videoCodec must be 'vp8' or 'h264'"));
+    }
+    // A class is a function, which `convert::get` (for plain objects) does not read.
+    let receiver =
+        Reflect::get(&js_sys::global(), &"RTCRtpReceiver".into()).unwrap_or(JsValue::UNDEFINED);
+    let caps = Reflect::get(&receiver, &"getCapabilities".into())
+        .unwrap_or(JsValue::UNDEFINED)
+        .dyn_into::<js_sys::Function>()
+        .and_then(|f| f.call1(&receiver, &"video".into()))
+        .map_err(|e| js_err("RTCRtpReceiver.getCapabilities failed", e))?;
+    let wanted = format!("video/{codec}");
+    let (first, rest): (Vec<JsValue>, Vec<JsValue>) = Array::from(&convert::get(&caps, "codecs"))
+        .iter()
+        .partition(|c| {
+            convert::get(c, "mimeType")
+                .as_string()
+                .map(|m| m.to_ascii_lowercase())
+                == Some(wanted.clone())
+        });
+    if first.is_empty() {
+        return Err(SdkError::new(
+            ErrorCode::SubscribeNoCodec,
+            format!("this browser cannot send {codec}"),
+        ));
+    }
+    let ordered: Array = first.into_iter().chain(rest).collect();
+    convert::get(transceiver, "setCodecPreferences")
+        .dyn_into::<js_sys::Function>()
+        .and_then(|f| f.call1(transceiver, &ordered))
+        .map_err(|e| js_err("setCodecPreferences failed", e))?;
+    Ok(())
 }
 
 pub(super) fn or_default(v: JsValue, default: bool) -> JsValue {
@@ -121,11 +161,24 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
     };
     let audio = first_track(stream.get_audio_tracks());
     let video = first_track(stream.get_video_tracks());
+    let codec = convert::opt_string(&convert::get(&options, "videoCodec"), "videoCodec")?;
     let pc = new_pc()?;
     let init = transceiver_init(RtcRtpTransceiverDirection::Sendonly);
     init.set_streams(&Array::of1(&stream));
-    for track in audio.iter().chain(video.iter()) {
+    if let Some(track) = &audio {
         pc.add_transceiver_with_media_stream_track_and_init(track, &init);
+    }
+    if let Some(track) = &video {
+        let t = pc.add_transceiver_with_media_stream_track_and_init(track, &init);
+        if let Some(codec) = &codec {
+            if let Err(e) = prefer_codec(&t, codec) {
+                pc.close();
+                if owns_tracks {
+                    stop_tracks(&stream);
+                }
+                return Err(e);
+            }
+        }
     }
     let result = async {
         let sdp = offer(&pc).await?;

@@ -44,7 +44,15 @@ test('three members publish, subscribe, pause, unpublish, get kicked and demoted
     assert.deepEqual([added.args[1].voff, added.args[1].aoff], [0, 0]);
     assert.equal((await subscribe(page, cam.id)).tracks, 2);
   }
-  await Promise.all([expectFlowing(bob, cam.id), expectFlowing(carol, cam.id)]);
+  const flowing = await Promise.all([expectFlowing(bob, cam.id), expectFlowing(carol, cam.id)]);
+  assert.equal(flowing[0].videoCodec, 'video/VP8', 'VP8 unless asked otherwise');
+
+  // A member who joins late hears of the stream already there.
+  const dave = await openMember(browser, 'dave');
+  await join(dave, room, 3);
+  const late = await waitForHook(dave, 'onStreamAdded', `args[1].id === ${JSON.stringify(cam.id)}`);
+  assert.equal(late.args[0].name, 'alice');
+  await dave.evaluate((cid) => window.mgr.exitConference(cid), c.confrId);
 
   // Pause and resume video: the others see voff 1, then 0 (and the alias fires too).
   await alice.evaluate((id) => window.mgr.pauseVideo(id), cam.id);
@@ -118,11 +126,14 @@ test('three members publish, subscribe, pause, unpublish, get kicked and demoted
   await waitForHook(alice, 'onConferenceExit', 'args[0] === 12');
   for (const page of [bob, carol]) await waitForHook(page, 'onStreamRemoved', `args[1].id === ${JSON.stringify(cam.id)}`);
 
-  // Bob publishes, Carol subscribes, then Carol demotes Bob: his stream goes the same way.
-  const bobCam = await bob.evaluate(async () => (await window.mgr.pubStream({ audio: true, video: true })).id);
+  // Bob publishes in H264; Carol subscribes to its video only; then Carol demotes Bob:
+  // his stream goes the same way.
+  const bobCam = await bob.evaluate(async () => (await window.mgr.pubStream({ audio: true, video: true, videoCodec: 'h264' })).id);
   await waitForHook(carol, 'onStreamAdded', `args[1].id === ${JSON.stringify(bobCam)}`);
-  await subscribe(carol, bobCam);
-  await expectFlowing(carol, bobCam);
+  assert.equal((await subscribe(carol, bobCam, { audio: false, video: true })).tracks, 1, 'a partial subscription');
+  const h264 = await expectFlowing(carol, bobCam, { audio: false });
+  assert.equal(h264.videoCodec, 'video/H264');
+  assert.equal(h264.audioPackets, 0);
   await carol.evaluate(([cid]) => window.mgr.grantRole(cid, ['bob'], 1), [c.confrId]);
   await waitForHook(bob, 'onRoleChanged', 'args[0] === 1');
   await waitForHook(carol, 'onStreamRemoved', `args[1].id === ${JSON.stringify(bobCam)}`);

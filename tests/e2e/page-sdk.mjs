@@ -40,10 +40,15 @@ export async function waitForHook(page, name, predSource = 'true', timeout = 150
 export async function inbound(page, streamId) {
   return page.evaluate(async (id) => {
     const report = await window.mgr.getStats(id);
-    const out = { framesDecoded: 0, audioPackets: 0 };
+    const out = { framesDecoded: 0, audioPackets: 0, videoCodec: null };
+    const codecs = {};
+    report.forEach((s) => { if (s.type === 'codec') codecs[s.id] = s.mimeType; });
     report.forEach((s) => {
       if (s.type !== 'inbound-rtp') return;
-      if (s.kind === 'video') out.framesDecoded += s.framesDecoded ?? 0;
+      if (s.kind === 'video') {
+        out.framesDecoded += s.framesDecoded ?? 0;
+        out.videoCodec = codecs[s.codecId] ?? out.videoCodec;
+      }
       if (s.kind === 'audio') out.audioPackets += s.packetsReceived ?? 0;
     });
     return out;

@@ -74,14 +74,19 @@ impl Sfu {
         self.peers.len()
     }
 
-    fn new_rtc(&self, now: Instant) -> Result<Rtc, Refusal> {
-        let mut rtc = Rtc::builder()
+    /// `h264_first`: str0m answers in its own codec order, and the browser sends the
+    /// first codec of the answer, so a publisher that prefers H264 gets it first.
+    fn new_rtc(&self, now: Instant, h264_first: bool) -> Result<Rtc, Refusal> {
+        let config = Rtc::builder()
             .set_ice_lite(true)
             .clear_codecs()
-            .enable_opus(true, false)
-            .enable_vp8(true)
-            .enable_h264(true)
-            .build(now);
+            .enable_opus(true, false);
+        let config = if h264_first {
+            config.enable_h264(true).enable_vp8(true)
+        } else {
+            config.enable_vp8(true).enable_h264(true)
+        };
+        let mut rtc = config.build(now);
         let candidate = Candidate::host(self.candidate, "udp")
             .map_err(|e| (ErrorCode::NotSupported, format!("bad SFU address: {e}")))?;
         rtc.add_local_candidate(candidate);
@@ -119,7 +124,8 @@ impl Sfu {
         if let Some(why) = codecs.unusable() {
             return Err((ErrorCode::SubscribeNoCodec, why.to_owned()));
         }
-        let mut rtc = self.new_rtc(now)?;
+        let h264_first = codecs.preferred_video.as_deref() == Some("h264");
+        let mut rtc = self.new_rtc(now, h264_first)?;
         let answer = Self::answer(&mut rtc, offer)?;
         let kind = PeerKind::Publisher {
             audio: None,
@@ -204,7 +210,7 @@ impl Sfu {
         let answer = match renegotiation {
             Some(found) => found,
             None => {
-                let mut rtc = self.new_rtc(now)?;
+                let mut rtc = self.new_rtc(now, false)?;
                 let answer = Self::answer(&mut rtc, offer)?;
                 let kind = PeerKind::Subscriber {
                     routes: vec![route],

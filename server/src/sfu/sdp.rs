@@ -14,6 +14,8 @@ pub struct OfferedCodecs {
     pub video: BTreeSet<String>,
     pub has_audio: bool,
     pub has_video: bool,
+    /// The first video codec offered that the SFU forwards: the offerer's preference.
+    pub preferred_video: Option<String>,
 }
 
 pub fn offered_codecs(sdp: &str) -> OfferedCodecs {
@@ -39,7 +41,12 @@ pub fn offered_codecs(sdp: &str) -> OfferedCodecs {
             let name = name.to_ascii_lowercase();
             match kind {
                 "audio" => drop(out.audio.insert(name)),
-                "video" => drop(out.video.insert(name)),
+                "video" => {
+                    if out.preferred_video.is_none() && VIDEO_CODECS.contains(&name.as_str()) {
+                        out.preferred_video = Some(name.clone());
+                    }
+                    out.video.insert(name);
+                }
                 _ => {}
             }
         }
@@ -98,6 +105,7 @@ mod tests {
             ["vp8"]
         );
         assert_eq!(c.unusable(), None);
+        assert_eq!(c.preferred_video.as_deref(), Some("vp8"));
     }
 
     #[test]
