@@ -305,7 +305,7 @@ async fn a_second_login_replaces_the_first_and_disconnects_leave() {
     assert_eq!(b1.take_events().await, ["exit 10"]);
     assert_eq!(
         a.take_events().await,
-        ["joined bob", "exited bob 10", "joined bob"]
+        ["joined bob", "joined bob", "exited bob 10"]
     );
     let Ok(Response::Info(info)) = a
         .req(Request::GetInfo {

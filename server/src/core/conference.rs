@@ -157,10 +157,12 @@ impl Conference {
         }
     }
 
-    /// Seats a new member and tells those who may see it.
+    /// Seats a new member and tells those who may see it (but not an older session of
+    /// the same user, which the new one is about to replace).
     pub fn add(&mut self, seat: Seat, out: &mut Outbox) {
         for other in &self.seats {
-            if can_see(other.member.role, seat.member.role) {
+            if other.member.name != seat.member.name && can_see(other.member.role, seat.member.role)
+            {
                 out.event(
                     other.session,
                     Event::MemberJoined {

@@ -506,16 +506,6 @@ impl<S: ConferenceStore> Core<S> {
                 )
             });
         }
-        if let Some(prev) = previous {
-            // One roster entry per user: the newer login wins.
-            self.leave_session(
-                prev.session,
-                confr_id,
-                MemberExitReason::Replaced,
-                Some(ExitReason::LoggedInElsewhere),
-                now_ms,
-            );
-        }
         let member = Member {
             id: member_id.clone(),
             name: user.to_owned(),
@@ -535,6 +525,21 @@ impl<S: ConferenceStore> Core<S> {
             },
             &mut self.out,
         );
+        if let Some(prev) = &previous {
+            // One roster entry per user: the newer login wins. Seated first, so a member
+            // who was alone does not end the conference by replacing itself.
+            self.leave_session(
+                prev.session,
+                confr_id,
+                MemberExitReason::Replaced,
+                Some(ExitReason::LoggedInElsewhere),
+                now_ms,
+            );
+        }
+        let conf = self
+            .store
+            .get(confr_id)
+            .ok_or_else(|| err(ErrorCode::ConferenceNotFound, "conference does not exist"))?;
         let members = conf.visible_members(j.role, Some(&member_id));
         let streams = conf.streams.live();
         let confr_type = conf.confr_type;
@@ -746,12 +751,13 @@ impl<S: ConferenceStore> Core<S> {
         let ids: Vec<MemberId> = targets.iter().map(|t| t.member.id.clone()).collect();
         for t in targets {
             let token = self.grant_token(&t.member.name, confr_id, role, now_ms);
+            if role == Role::Audience {
+                // The audience may not publish: its streams end (first, while everyone
+                // still sees their owner), and the owner hears so too.
+                self.end_streams_of(confr_id, &t.member.id, true);
+            }
             if let Some(conf) = self.store.get_mut(confr_id) {
                 conf.set_role(&t.member.id, role, token, now_ms, &mut self.out);
-            }
-            if role == Role::Audience {
-                // The audience may not publish: its streams end, and its owner hears so.
-                self.end_streams_of(confr_id, &t.member.id, true);
             }
         }
         // An ADMIN who demoted itself may have left the conference without one.

@@ -733,7 +733,7 @@ fn a_second_join_is_refused_and_a_second_login_replaces_the_first() {
     let j = h.join_pw(b2, &confr, Some("pw"));
     assert_eq!(j.role, Role::Talker);
     assert_eq!(names(&h.events(b)), ["exit 10"]);
-    assert_eq!(names(&h.events(a)), ["exited bob 10", "joined bob"]);
+    assert_eq!(names(&h.events(a)), ["joined bob", "exited bob 10"]);
     let bobs = h
         .core
         .conference(&confr)
@@ -1174,10 +1174,10 @@ fn unpublish_kick_and_demotion_end_streams_and_free_every_peer() {
     h.media.clear();
     h.grant(a, &confr, "bob", Role::Audience).unwrap();
     assert_eq!(closes(&h.media), 1);
-    assert_eq!(names(&h.events(b)), ["my role 1", "stream removed screen"]);
+    assert_eq!(names(&h.events(b)), ["stream removed screen", "my role 1"]);
     assert_eq!(
         names(&h.events(c)),
-        ["exited bob 13", "stream removed screen"]
+        ["stream removed screen", "exited bob 13"]
     );
     // Only the subscriber connections remain, ready for the next stream.
     assert_eq!((h.core.stream_count(), h.core.peer_count()), (0, 2));
@@ -1325,4 +1325,17 @@ fn unsubscribe_unroutes_and_a_stream_ending_mid_offer_still_replies_once() {
         sdp: "late".into(),
     });
     assert!(h.drain().is_empty());
+}
+
+#[test]
+fn a_lone_member_rejoining_from_a_new_session_keeps_the_conference() {
+    let mut h = Harness::new();
+    let a1 = h.login("alice");
+    let (confr, ticket) = h.create(a1, None);
+    h.join(a1, &confr, &ticket).unwrap();
+    let a2 = h.login("alice");
+    let j = h.join(a2, &confr, &ticket).unwrap();
+    assert_eq!(j.role, Role::Admin);
+    assert_eq!(names(&h.events(a1)), ["exit 10"]);
+    assert_eq!(h.core.conference(&confr).unwrap().seats().len(), 1);
 }
