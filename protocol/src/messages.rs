@@ -262,6 +262,9 @@ pub enum Event {
         confr_id: ConferenceId,
         stream: StreamInfo,
     },
+    /// Your subscribing connection failed and every subscription on it ended; the
+    /// next subscription opens a new one.
+    SubscriptionsLost { confr_id: ConferenceId },
 }
 
 impl Event {
@@ -274,7 +277,8 @@ impl Event {
             | Event::ConferenceExited { confr_id, .. }
             | Event::StreamAdded { confr_id, .. }
             | Event::StreamRemoved { confr_id, .. }
-            | Event::StreamUpdated { confr_id, .. } => confr_id,
+            | Event::StreamUpdated { confr_id, .. }
+            | Event::SubscriptionsLost { confr_id } => confr_id,
         }
     }
 }

@@ -171,6 +171,23 @@ impl Client {
             self.complete(op, Err(e));
             return;
         }
+        if let Command::SetMedia {
+            confr_id,
+            stream_id,
+            aoff,
+            voff,
+        } = &cmd
+        {
+            // Recorded at once, so a pauseAudio and a pauseVideo in quick succession
+            // each build on the other's flags.
+            let own = self
+                .conferences
+                .get_mut(confr_id)
+                .and_then(|c| c.streams.iter_mut().find(|s| &s.id == stream_id));
+            if let Some(s) = own {
+                (s.aoff, s.voff) = (*aoff, *voff);
+            }
+        }
         let req = cmd.first_request();
         let waiting = match cmd {
             Command::JoinConference { .. } => Waiting::TicketForJoin(op, cmd),
@@ -437,8 +454,13 @@ impl Client {
                 self.complete(op, Ok(Outcome::Published { stream, sdp }));
             }
             (Command::Subscribe { confr_id, .. }, Response::Subscribed { stream_id, sdp }) => {
+                // The stream may have ended while the answer was on its way: the answer
+                // is still applied (the connection must match the SFU's), but nothing
+                // is subscribed.
                 if let Some(conf) = self.conferences.get_mut(&confr_id) {
-                    conf.subscribed.insert(stream_id.clone());
+                    if conf.stream(&stream_id).is_some() {
+                        conf.subscribed.insert(stream_id.clone());
+                    }
                 }
                 self.complete(op, Ok(Outcome::Subscribed { stream_id, sdp }));
             }
@@ -508,6 +530,16 @@ impl Client {
             return;
         };
         let out = match event {
+            Event::SubscriptionsLost { confr_id } => {
+                // The tracks end when their transceivers stop; subscribing again opens
+                // a new connection.
+                for id in std::mem::take(&mut conf.subscribed) {
+                    self.local_media.push_back(LocalMedia::CloseSubscriber(id));
+                }
+                self.local_media
+                    .push_back(LocalMedia::CloseSubscriberConnection(confr_id));
+                return;
+            }
             Event::MemberJoined { confr_id, member } => {
                 conf.upsert(member.clone());
                 SdkEvent::MemberJoined { confr_id, member }

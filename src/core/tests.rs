@@ -701,3 +701,50 @@ fn leaving_closes_every_connection_and_audience_cannot_publish() {
         ]
     );
 }
+
+#[test]
+fn a_lost_subscriber_connection_closes_it_and_forgets_its_subscriptions() {
+    let mut c = in_conference(Role::Talker, vec![member("Mb", "bob", Role::Talker)]);
+    c.handle_message(
+        ServerMessage::Event(Event::StreamAdded {
+            confr_id: "C1".into(),
+            stream: stream("S1", "Mb"),
+        }),
+        4,
+    );
+    let sub = Command::Subscribe {
+        confr_id: "C1".into(),
+        stream_id: "S1".into(),
+        sdp: "o".into(),
+        audio_mid: None,
+        video_mid: Some("1".into()),
+    };
+    c.handle_command(2, sub.clone(), 5);
+    let rid = sent(&mut c)[0].rid;
+    c.handle_message(
+        ok(
+            rid,
+            Response::Subscribed {
+                stream_id: "S1".into(),
+                sdp: "a".into(),
+            },
+        ),
+        6,
+    );
+    events(&mut c);
+    c.handle_message(
+        ServerMessage::Event(Event::SubscriptionsLost {
+            confr_id: "C1".into(),
+        }),
+        7,
+    );
+    assert_eq!(
+        local(&mut c),
+        [
+            LocalMedia::CloseSubscriber("S1".into()),
+            LocalMedia::CloseSubscriberConnection("C1".into())
+        ]
+    );
+    assert!(events(&mut c).is_empty());
+    assert!(c.conference(&"C1".into()).unwrap().subscribed.is_empty());
+}

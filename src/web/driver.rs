@@ -7,7 +7,7 @@
 use super::convert;
 use super::hooks::Hooks;
 use super::media::LocalPeers;
-use super::socket::{JsSocket, SocketEvent};
+use super::socket::{JsSocket, SocketEvent, SocketLike};
 use crate::core::{
     Client, Command, Completion, OpId, Outcome, SdkError, SdkEvent, TransportCommand,
 };
@@ -39,6 +39,8 @@ pub struct Driver {
     timer: Option<(u64, Timeout)>,
     waiters: HashMap<OpId, Waiter>,
     next_op: OpId,
+    /// Set while `pump` runs, so that a re-entrant call leaves the work to it.
+    pumping: bool,
 }
 
 /// Who waits for a call: the app's promise, or the SDK's own async code (pubStream
@@ -83,8 +85,13 @@ pub async fn request(shared: &Shared, cmd: Command) -> Result<Outcome, SdkError>
         .unwrap_or_else(|_| Err(SdkError::network("the SDK dropped the request")))
 }
 
-/// Acts on everything the core has to say, until it has nothing more.
+/// Acts on everything the core has to say, until it has nothing more. A hook that
+/// calls back into the SDK lands here again while the first call is still looping:
+/// that inner call returns at once and the outer loop takes its outputs in order.
 pub fn pump(shared: &Shared) {
+    if std::mem::replace(&mut shared.borrow_mut().pumping, true) {
+        return;
+    }
     loop {
         let transport: Vec<TransportCommand> = {
             let mut d = shared.borrow_mut();
@@ -99,11 +106,10 @@ pub fn pump(shared: &Shared) {
                 }
             }
         }
-        let (settled, events) = {
+        let (outgoing, settled, events) = {
             let mut d = shared.borrow_mut();
-            while let Some(msg) = d.core.poll_transmit() {
-                d.transmit(&msg);
-            }
+            let outgoing: Vec<ClientMessage> =
+                std::iter::from_fn(|| d.core.poll_transmit()).collect();
             while let Some(cmd) = d.core.poll_local_media() {
                 d.local.apply(cmd);
             }
@@ -114,9 +120,14 @@ pub fn pump(shared: &Shared) {
                 .filter_map(|c| d.waiters.remove(&c.op).map(|w| (w, c)))
                 .collect();
             let events: Vec<SdkEvent> = std::iter::from_fn(|| d.core.poll_event()).collect();
-            (settled, events)
+            (outgoing, settled, events)
         };
-        if transport.is_empty() && settled.is_empty() && events.is_empty() {
+        // Sent with no borrow held: a socket of the app's may call back synchronously.
+        let socket = shared.borrow().socket.as_ref().map(JsSocket::handle);
+        for msg in &outgoing {
+            transmit(socket.as_ref(), msg);
+        }
+        if transport.is_empty() && outgoing.is_empty() && settled.is_empty() && events.is_empty() {
             break;
         }
         for (waiter, c) in settled {
@@ -136,25 +147,24 @@ pub fn pump(shared: &Shared) {
             hooks.dispatch(e);
         }
     }
+    shared.borrow_mut().pumping = false;
     arm_timer(shared);
 }
 
-impl Driver {
-    fn transmit(&mut self, msg: &ClientMessage) {
-        let text = msg
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .ok()
-            .and_then(|v| JSON::stringify(&v).ok())
-            .and_then(|s| s.as_string());
-        match (text, &self.socket) {
-            (Some(text), Some(socket)) => {
-                if socket.send(&text).is_err() {
-                    console_warn("emedia: the socket refused a message");
-                }
+fn transmit(socket: Option<&SocketLike>, msg: &ClientMessage) {
+    let text = msg
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .ok()
+        .and_then(|v| JSON::stringify(&v).ok())
+        .and_then(|s| s.as_string());
+    match (text, socket) {
+        (Some(text), Some(socket)) => {
+            if JsSocket::send_on(socket, &text).is_err() {
+                console_warn("emedia: the socket refused a message");
             }
-            (None, _) => console_warn("emedia: could not encode a message"),
-            (_, None) => console_warn("emedia: no socket to send on"),
         }
+        (None, _) => console_warn("emedia: could not encode a message"),
+        (_, None) => console_warn("emedia: no socket to send on"),
     }
 }
 

@@ -70,13 +70,14 @@ impl Manager {
     /// `{server, socketFactory}`: the server's http(s) or ws(s) base URL, and
     /// optionally a function `url => WebSocket-like object` (mini-programs).
     pub fn configure(&self, options: JsValue) -> Result<(), JsValue> {
+        // Read every option before borrowing the driver: reading may run the app's getters.
         let server = convert::get(&options, "server");
+        let factory = convert::get(&options, "socketFactory");
         let mut d = self.shared.borrow_mut();
         if !server.is_undefined() {
             let url = convert::string(&server, "server").map_err(|e| convert::error(&e))?;
             d.core.set_server(&url).map_err(|e| convert::error(&e))?;
         }
-        let factory = convert::get(&options, "socketFactory");
         if !factory.is_undefined() {
             d.socket_factory = Some(factory.dyn_into::<Function>().map_err(|_| {
                 convert::error(&SdkError::bad_param("socketFactory must be a function"))

@@ -28,6 +28,17 @@ fn media_devices() -> Result<MediaDevices, SdkError> {
     Ok(devices.unchecked_into())
 }
 
+fn unpublish_quietly(shared: &Shared, confr_id: &ConferenceId, stream_id: &StreamId) {
+    let cmd = Command::Unpublish {
+        confr_id: confr_id.clone(),
+        stream_id: stream_id.clone(),
+    };
+    let shared = shared.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = driver::request(&shared, cmd).await;
+    });
+}
+
 /// `videoCodec: 'vp8' | 'h264'`: offer that codec first (the SFU answers with the first
 /// codec it forwards). H264 is what mini-program players need.
 fn prefer_codec(transceiver: &web_sys::RtcRtpTransceiver, codec: &str) -> Result<(), SdkError> {
@@ -201,7 +212,11 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
                 "unexpected reply to publish",
             ));
         };
-        accept_answer(&pc, &sdp).await?;
+        if let Err(e) = accept_answer(&pc, &sdp).await {
+            // The server holds a live stream this page cannot feed: take it back.
+            unpublish_quietly(&shared, &confr_id, &info.id);
+            return Err(e);
+        }
         Ok(info)
     }
     .await;
@@ -213,6 +228,21 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
             return Err(e);
         }
     };
+    // The stream may have ended while the answer was applied (kicked, demoted, left):
+    // then there is nothing to keep.
+    let still_published = shared
+        .borrow()
+        .core
+        .conference(&confr_id)
+        .is_some_and(|c| c.published.contains(&info.id));
+    if !still_published {
+        pc.close();
+        stop(owns_tracks);
+        return Err(SdkError::new(
+            ErrorCode::PublishInactive,
+            "the stream ended while it was being published",
+        ));
+    }
     shared.borrow_mut().local.publications.insert(
         info.id.clone(),
         Publication {

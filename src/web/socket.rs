@@ -82,8 +82,13 @@ impl JsSocket {
         })
     }
 
-    pub fn send(&self, text: &str) -> Result<(), JsValue> {
-        self.inner.send(text)
+    /// The JS socket object, to send on without holding the driver borrowed.
+    pub fn handle(&self) -> SocketLike {
+        self.inner.clone().unchecked_into()
+    }
+
+    pub fn send_on(socket: &SocketLike, text: &str) -> Result<(), JsValue> {
+        socket.send(text)
     }
 }
 

@@ -50,9 +50,10 @@ async fn take_turn(
             None
         }
     };
+    let left = || SdkError::new(ErrorCode::MemberInvalid, "left the conference");
     if let Some(rx) = waiting {
-        rx.await
-            .map_err(|_| SdkError::new(ErrorCode::MemberInvalid, "left the conference"))?;
+        // Dropped (an error) when the connection is closed while we wait.
+        rx.await.map_err(|_| left())?;
     }
     shared
         .borrow()
@@ -60,18 +61,26 @@ async fn take_turn(
         .connections
         .get(confr_id)
         .map(|c| c.pc.clone())
-        .ok_or_else(|| SdkError::new(ErrorCode::MemberInvalid, "left the conference"))
+        .ok_or_else(left)
 }
 
-/// Hands the connection to the next subscription in line.
-fn end_turn(shared: &Shared, confr_id: &ConferenceId) {
+/// Hands the connection to the next subscription in line,
+/// if it is still the connection this turn was on (the page may have left and
+/// rejoined meanwhile), skipping waiters that gave up.
+fn end_turn(shared: &Shared, confr_id: &ConferenceId, pc: &RtcPeerConnection) {
     let mut d = shared.borrow_mut();
-    if let Some(conn) = d.local.connections.get_mut(confr_id) {
-        match conn.waiters.pop_front() {
-            Some(next) => drop(next.send(())),
-            None => conn.busy = false,
+    let Some(conn) = d.local.connections.get_mut(confr_id) else {
+        return;
+    };
+    if conn.pc != *pc {
+        return;
+    }
+    while let Some(next) = conn.waiters.pop_front() {
+        if next.send(()).is_ok() {
+            return;
         }
     }
+    conn.busy = false;
 }
 
 /// `subStream(streamId, {audio, video})`: resolves `{id, stream}` with the remote MediaStream.
@@ -105,7 +114,7 @@ pub async fn subscribe(
     }
     let pc = take_turn(&shared, &confr_id).await?;
     let result = negotiate(&shared, &pc, &confr_id, &stream_id, want_audio, want_video).await;
-    end_turn(&shared, &confr_id);
+    end_turn(&shared, &confr_id, &pc);
     let remote = result?;
     let out = Object::new();
     let _ = Reflect::set(&out, &"id".into(), &stream_id.as_str().into());
@@ -146,7 +155,12 @@ async fn negotiate(
                 "unexpected reply to subscribe",
             ));
         };
-        accept_answer(pc, &sdp).await
+        if let Err(e) = accept_answer(pc, &sdp).await {
+            // The server holds a subscription this page cannot receive: take it back.
+            unsubscribe_quietly(shared, confr_id, stream_id);
+            return Err(e);
+        }
+        Ok(())
     }
     .await;
     if let Err(e) = attempt {
@@ -155,6 +169,21 @@ async fn negotiate(
             t.stop();
         }
         return Err(e);
+    }
+    // The stream may have ended, or the page left, while the answer was applied.
+    let still_subscribed = shared
+        .borrow()
+        .core
+        .conference(confr_id)
+        .is_some_and(|c| c.subscribed.contains(stream_id));
+    if !still_subscribed {
+        for t in &transceivers {
+            t.stop();
+        }
+        return Err(SdkError::new(
+            ErrorCode::PublishInactive,
+            format!("stream {stream_id} ended"),
+        ));
     }
     shared
         .borrow_mut()
@@ -172,6 +201,17 @@ async fn negotiate(
         let _ = driver::request(&shared, ready).await;
     });
     Ok(remote)
+}
+
+fn unsubscribe_quietly(shared: &Shared, confr_id: &ConferenceId, stream_id: &StreamId) {
+    let cmd = Command::Unsubscribe {
+        confr_id: confr_id.clone(),
+        stream_id: stream_id.clone(),
+    };
+    let shared = shared.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = driver::request(&shared, cmd).await;
+    });
 }
 
 pub async fn unsubscribe(shared: Shared, stream_id: JsValue) -> Result<JsValue, SdkError> {

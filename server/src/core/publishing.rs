@@ -215,7 +215,10 @@ impl<S: ConferenceStore> Core<S> {
             | MediaEvent::Closed { peer } => *peer,
         };
         let Some(confr_id) = self.peers.get(&peer).cloned() else {
-            return; // already closed by the core
+            // Closed by the core already, though the SFU may have (re)built it from a
+            // command still queued: make sure it goes.
+            self.out.media(MediaCommand::Close { peer });
+            return;
         };
         let role = self
             .store
@@ -237,9 +240,7 @@ impl<S: ConferenceStore> Core<S> {
             (Some(PeerRole::Subscriber(session)), ev) => {
                 self.subscriber_media(&confr_id, session, peer, ev)
             }
-            (None, _) => {
-                self.peers.remove(&peer);
-            }
+            (None, _) => self.close_peer(peer),
         }
     }
 

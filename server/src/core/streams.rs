@@ -31,13 +31,15 @@ pub struct SubscriberPeer {
     pub pending: VecDeque<PendingOffer>,
 }
 
-/// A subscribe offer sent to the SFU. `settled` when its request was already answered
-/// (the stream ended meanwhile): the SFU's answer is then dropped, in order.
+/// A subscribe offer sent to the SFU. `orphaned` when its subscription went away
+/// meanwhile (the stream ended): the request is still answered with the SFU's answer,
+/// so that the client's connection stays in step with the SFU's, and the client then
+/// finds the stream gone.
 #[derive(Clone, Debug)]
 pub struct PendingOffer {
     pub stream_id: StreamId,
     pub rid: u32,
-    pub settled: bool,
+    pub orphaned: bool,
 }
 
 #[derive(Clone, Debug)]

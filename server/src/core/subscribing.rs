@@ -6,7 +6,7 @@ use super::media::{MediaCommand, MediaEvent, PeerId};
 use super::publishing::check_sdp;
 use super::streams::{Negotiation, PendingOffer, Subscription};
 use super::{err, ConferenceStore, Core, Reply, SessionId};
-use emedia_protocol::{ConferenceId, ErrorBody, ErrorCode, Response, StreamId};
+use emedia_protocol::{ConferenceId, ErrorBody, ErrorCode, Event, Response, StreamId};
 
 /// The client's offer for its subscriber connection, and the m-lines it added.
 pub struct SubscribeOffer {
@@ -82,7 +82,7 @@ impl<S: ConferenceStore> Core<S> {
             sub.pending.push_back(PendingOffer {
                 stream_id: stream_id.clone(),
                 rid,
-                settled: false,
+                orphaned: false,
             });
         }
         self.out.media(MediaCommand::Subscribe {
@@ -161,9 +161,14 @@ impl<S: ConferenceStore> Core<S> {
         ev: MediaEvent,
     ) {
         if let MediaEvent::Closed { .. } = ev {
-            // The whole connection failed: every subscription it carried ends.
+            // The whole connection failed: every subscription it carried ends, and the
+            // client learns it must start a new connection.
             self.peers.remove(&peer);
             self.end_subscriptions_of(confr_id, session);
+            let lost = Event::SubscriptionsLost {
+                confr_id: confr_id.clone(),
+            };
+            self.out.event(session, lost);
             return;
         }
         let Some(conf) = self.store.get_mut(confr_id) else {
@@ -176,8 +181,17 @@ impl<S: ConferenceStore> Core<S> {
         else {
             return;
         };
-        if offer.settled {
-            return; // already answered; the stream ended meanwhile
+        if offer.orphaned {
+            let reply = match ev {
+                MediaEvent::Answered { sdp, .. } => Ok(Response::Subscribed {
+                    stream_id: offer.stream_id,
+                    sdp,
+                }),
+                MediaEvent::Refused { code, message, .. } => Err(ErrorBody::new(code, message)),
+                MediaEvent::Closed { .. } => unreachable!("handled above"),
+            };
+            self.out.reply(session, offer.rid, reply);
+            return;
         }
         let Some(stream) = conf.streams.get_mut(&offer.stream_id) else {
             return;
@@ -213,37 +227,41 @@ impl<S: ConferenceStore> Core<S> {
         let Negotiation::Pending { rid } = sub.state else {
             return;
         };
-        let why = err(
-            ErrorCode::PublishInactive,
-            format!("stream {stream_id} ended before the subscription completed"),
-        );
-        self.out.reply(sub.session, rid, Err(why));
         let pending = self
             .store
             .get_mut(confr_id)
             .and_then(|c| c.streams.subscriber_peer_mut(sub.session))
             .and_then(|p| p.pending.iter_mut().find(|o| o.rid == rid));
-        if let Some(offer) = pending {
-            offer.settled = true;
+        match pending {
+            // Answered when the SFU answers (see `subscriber_media`).
+            Some(offer) => offer.orphaned = true,
+            None => {
+                let why = err(
+                    ErrorCode::PublishInactive,
+                    format!("stream {stream_id} ended before the subscription completed"),
+                );
+                self.out.reply(sub.session, rid, Err(why));
+            }
         }
     }
 
-    /// The member leaves: its subscriptions end and its subscriber connection closes.
+    /// The member leaves (or its connection failed): its subscriptions end, requests
+    /// still waiting for the SFU are refused now, and the connection closes.
     pub(super) fn end_subscriptions_of(&mut self, confr_id: &ConferenceId, session: SessionId) {
         let Some(conf) = self.store.get_mut(confr_id) else {
             return;
         };
-        let taken = conf.streams.take_subscriptions_of(session);
-        for (stream_id, sub) in &taken {
-            self.settle_dropped_subscription(confr_id, stream_id, sub);
+        conf.streams.take_subscriptions_of(session);
+        let Some(sub) = conf.streams.remove_subscriber_peer(session) else {
+            return;
+        };
+        for offer in &sub.pending {
+            let why = err(
+                ErrorCode::PublishInactive,
+                "the subscription ended before it completed",
+            );
+            self.out.reply(session, offer.rid, Err(why));
         }
-        let peer = self
-            .store
-            .get_mut(confr_id)
-            .and_then(|c| c.streams.remove_subscriber_peer(session))
-            .map(|p| p.peer);
-        if let Some(peer) = peer {
-            self.close_peer(peer);
-        }
+        self.close_peer(sub.peer);
     }
 }

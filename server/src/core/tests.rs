@@ -218,6 +218,7 @@ fn names(events: &[Event]) -> Vec<String> {
             Event::ConferenceExited { reason, .. } => format!("exit {}", reason.code()),
             Event::StreamAdded { stream, .. } => format!("stream added {}", stream.rtc_id),
             Event::StreamRemoved { stream, .. } => format!("stream removed {}", stream.rtc_id),
+            Event::SubscriptionsLost { .. } => "subscriptions lost".to_string(),
             Event::StreamUpdated { stream, .. } => {
                 format!(
                     "stream updated {} a{} v{}",
@@ -1315,16 +1316,45 @@ fn unsubscribe_unroutes_and_a_stream_ending_mid_offer_still_replies_once() {
         h.now,
     );
     let replies = h.drain();
-    let to_a: Vec<_> = replies
-        .iter()
-        .filter(|(to, r, _)| *to == a && *r == rid)
-        .collect();
-    assert_eq!(code(to_a[0].2.clone()), ErrorCode::PublishInactive);
+    assert!(
+        !replies.iter().any(|(to, r, _)| *to == a && *r == rid),
+        "the reply waits for the SFU's answer"
+    );
+    assert_eq!(
+        names(&h.events(a)),
+        ["stream added cam", "stream removed cam"]
+    );
+    // The answer still reaches the client, which applies it to stay in step with the
+    // SFU and then finds the stream gone; exactly one reply.
     h.core.handle_media(MediaEvent::Answered {
         peer: sub_peer,
         sdp: "late".into(),
     });
-    assert!(h.drain().is_empty());
+    let replies = h.drain();
+    assert_eq!(replies.len(), 1);
+    assert_eq!((replies[0].0, replies[0].1), (a, rid));
+    assert!(matches!(replies[0].2, Ok(Response::Subscribed { .. })));
+}
+
+#[test]
+fn a_failed_subscriber_connection_ends_its_subscriptions_and_says_so() {
+    let (mut h, confr, [_, b, c]) = three();
+    let s = h.publish(b, &confr, "cam", StreamType::Camera).unwrap();
+    let peer = h.subscribe(c, &confr, &s).unwrap();
+    h.events(c);
+    h.core.handle_media(MediaEvent::Closed { peer });
+    h.drain();
+    assert_eq!(names(&h.events(c)), ["subscriptions lost"]);
+    assert_eq!(h.core.peer_count(), 1);
+    // An answer for the gone connection (from a command the SFU still had queued)
+    // is met with a Close, so nothing leaks in the SFU.
+    h.media.clear();
+    h.core.handle_media(MediaEvent::Answered {
+        peer,
+        sdp: "x".into(),
+    });
+    h.drain();
+    assert_eq!(h.media, [MediaCommand::Close { peer }]);
 }
 
 #[test]

@@ -212,6 +212,7 @@ pub fn describe(e: &Event) -> String {
         Event::RoleChanged { role, .. } => format!("my role {}", role.code()),
         Event::ConferenceExited { reason, .. } => format!("exit {}", reason.code()),
         Event::StreamAdded { stream, .. } => format!("stream added {}", stream.rtc_id),
+        Event::SubscriptionsLost { .. } => "subscriptions lost".to_string(),
         Event::StreamRemoved { stream, .. } => format!("stream removed {}", stream.rtc_id),
         Event::StreamUpdated { stream, .. } => format!(
             "stream updated {} a{} v{}",
