@@ -129,6 +129,31 @@ pub enum Request {
     Ping,
 }
 
+impl Request {
+    /// The conference a request acts on, if it names one.
+    pub fn confr_id(&self) -> Option<&ConferenceId> {
+        match self {
+            Request::GetTicket { confr_id, .. }
+            | Request::Join { confr_id, .. }
+            | Request::Exit { confr_id }
+            | Request::Destroy { confr_id }
+            | Request::Kick { confr_id, .. }
+            | Request::GrantRole { confr_id, .. }
+            | Request::GetInfo { confr_id, .. }
+            | Request::Publish { confr_id, .. }
+            | Request::Unpublish { confr_id, .. }
+            | Request::Subscribe { confr_id, .. }
+            | Request::Unsubscribe { confr_id, .. }
+            | Request::SubscriptionReady { confr_id, .. }
+            | Request::SetMedia { confr_id, .. } => Some(confr_id),
+            Request::Auth { .. }
+            | Request::CreateConference { .. }
+            | Request::JoinRoom { .. }
+            | Request::Ping => None,
+        }
+    }
+}
+
 /// Server → client.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -171,12 +171,12 @@ impl Client {
             self.complete(op, Err(e));
             return;
         }
-        if let Command::SetMedia {
+        if let Command::Send(Request::SetMedia {
             confr_id,
             stream_id,
             aoff,
             voff,
-        } = &cmd
+        }) = &cmd
         {
             // Recorded at once, so a pauseAudio and a pauseVideo in quick succession
             // each build on the other's flags.
@@ -214,16 +214,14 @@ impl Client {
                     "only an ADMIN may do this",
                 ));
             }
-            if matches!(cmd, Command::Publish { .. }) && conf.role == Role::Audience {
+            if matches!(cmd, Command::Send(Request::Publish { .. })) && conf.role == Role::Audience
+            {
                 return Err(SdkError::new(
                     ErrorCode::IllegalRights,
                     "an AUDIENCE member cannot publish",
                 ));
             }
-            if matches!(
-                cmd,
-                Command::JoinConference { .. } | Command::JoinWithTicket { .. }
-            ) {
+            if cmd.is_join() {
                 return Err(SdkError::new(
                     ErrorCode::BadRequest,
                     "already in this conference",
@@ -368,7 +366,7 @@ impl Client {
     fn finish(&mut self, op: OpId, cmd: Command, resp: Response) {
         match (cmd, resp) {
             (
-                Command::CreateConference { password, .. },
+                Command::Send(Request::CreateConference { password, .. }),
                 Response::Created {
                     confr_id,
                     confr_type,
@@ -385,18 +383,18 @@ impl Client {
                     role_token,
                 }),
             ),
-            (Command::GetTicket { .. }, Response::Ticket { ticket }) => {
+            (Command::Send(Request::GetTicket { .. }), Response::Ticket { ticket }) => {
                 self.complete(op, Ok(Outcome::Ticket(ticket)))
             }
             (
                 cmd @ (Command::JoinConference { .. }
-                | Command::JoinWithTicket { .. }
-                | Command::JoinRoom { .. }),
+                | Command::Send(Request::Join { .. })
+                | Command::Send(Request::JoinRoom { .. })),
                 Response::Joined(joined),
             ) => {
                 let password = match cmd {
                     Command::JoinConference { password, .. }
-                    | Command::JoinRoom { password, .. } => password,
+                    | Command::Send(Request::JoinRoom { password, .. }) => password,
                     _ => None,
                 };
                 let conf = JoinedConference::from_joined(&joined);
@@ -425,7 +423,7 @@ impl Client {
                     });
                 }
             }
-            (Command::Exit { confr_id }, Response::Done) => {
+            (Command::Send(Request::Exit { confr_id }), Response::Done) => {
                 self.complete(op, Ok(Outcome::Done));
                 if let Some(conf) = self.conferences.remove(&confr_id) {
                     self.release_local(&conf);
@@ -437,23 +435,29 @@ impl Client {
                 }
             }
             (
-                Command::Destroy { .. }
-                | Command::Kick { .. }
-                | Command::GrantRole { .. }
-                | Command::SubscriptionReady { .. },
+                Command::Send(Request::Destroy { .. })
+                | Command::Send(Request::Kick { .. })
+                | Command::Send(Request::GrantRole { .. })
+                | Command::Send(Request::SubscriptionReady { .. }),
                 Response::Done,
             ) => self.complete(op, Ok(Outcome::Done)),
-            (Command::GetInfo { .. }, Response::Info(info)) => {
+            (Command::Send(Request::GetInfo { .. }), Response::Info(info)) => {
                 self.complete(op, Ok(Outcome::Info(info)))
             }
-            (Command::Publish { confr_id, .. }, Response::Published { stream, sdp }) => {
+            (
+                Command::Send(Request::Publish { confr_id, .. }),
+                Response::Published { stream, sdp },
+            ) => {
                 if let Some(conf) = self.conferences.get_mut(&confr_id) {
                     conf.published.insert(stream.id.clone());
                     conf.upsert_stream(stream.clone());
                 }
                 self.complete(op, Ok(Outcome::Published { stream, sdp }));
             }
-            (Command::Subscribe { confr_id, .. }, Response::Subscribed { stream_id, sdp }) => {
+            (
+                Command::Send(Request::Subscribe { confr_id, .. }),
+                Response::Subscribed { stream_id, sdp },
+            ) => {
                 // The stream may have ended while the answer was on its way: the answer
                 // is still applied (the connection must match the SFU's), but nothing
                 // is subscribed.
@@ -465,10 +469,10 @@ impl Client {
                 self.complete(op, Ok(Outcome::Subscribed { stream_id, sdp }));
             }
             (
-                Command::Unpublish {
+                Command::Send(Request::Unpublish {
                     confr_id,
                     stream_id,
-                },
+                }),
                 Response::Done,
             ) => {
                 if let Some(conf) = self.conferences.get_mut(&confr_id) {
@@ -480,10 +484,10 @@ impl Client {
                 self.complete(op, Ok(Outcome::Done));
             }
             (
-                Command::Unsubscribe {
+                Command::Send(Request::Unsubscribe {
                     confr_id,
                     stream_id,
-                },
+                }),
                 Response::Done,
             ) => {
                 if let Some(conf) = self.conferences.get_mut(&confr_id) {
@@ -494,12 +498,12 @@ impl Client {
                 self.complete(op, Ok(Outcome::Done));
             }
             (
-                Command::SetMedia {
+                Command::Send(Request::SetMedia {
                     confr_id,
                     stream_id,
                     aoff,
                     voff,
-                },
+                }),
                 Response::Done,
             ) => {
                 let own = self

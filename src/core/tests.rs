@@ -94,11 +94,12 @@ fn connected_with(cmd: Command) -> (Client, u32) {
 }
 
 fn in_conference(role: Role, members: Vec<Member>) -> Client {
-    let cmd = Command::JoinWithTicket {
+    let cmd = Command::Send(Request::Join {
         confr_id: "C1".into(),
         ticket: "t".into(),
         ext: None,
-    };
+        nick_name: None,
+    });
     let (mut c, rid) = connected_with(cmd);
     c.handle_message(ok(rid, joined("C1", role, members)), 3);
     done(&mut c);
@@ -124,9 +125,9 @@ fn calls_before_set_identity_or_config_fail_locally() {
     c.set_server("http://h").unwrap();
     c.handle_command(
         1,
-        Command::Exit {
+        Command::Send(Request::Exit {
             confr_id: "C".into(),
-        },
+        }),
         0,
     );
     let r = done(&mut c).pop().unwrap().result.unwrap_err();
@@ -137,9 +138,9 @@ fn calls_before_set_identity_or_config_fail_locally() {
     c.set_identity("a", "t", 0).unwrap();
     c.handle_command(
         2,
-        Command::Exit {
+        Command::Send(Request::Exit {
             confr_id: "C".into(),
-        },
+        }),
         0,
     );
     assert_eq!(
@@ -153,26 +154,28 @@ fn calls_before_set_identity_or_config_fail_locally() {
 fn invalid_arguments_reject_with_200_before_anything_is_sent() {
     let mut c = ready();
     for cmd in [
-        Command::Exit {
+        Command::Send(Request::Exit {
             confr_id: "".into(),
-        },
-        Command::JoinWithTicket {
+        }),
+        Command::Send(Request::Join {
             confr_id: "C".into(),
             ticket: "".into(),
             ext: None,
-        },
-        Command::Kick {
+            nick_name: None,
+        }),
+        Command::Send(Request::Kick {
             confr_id: "C".into(),
             members: vec![],
-        },
-        Command::JoinRoom {
+        }),
+        Command::Send(Request::JoinRoom {
             room_name: " ".into(),
             password: None,
             role: None,
             confr_type: None,
             config: Default::default(),
             nick_name: None,
-        },
+            ext: None,
+        }),
     ] {
         c.handle_command(9, cmd, 0);
         assert_eq!(
@@ -185,11 +188,11 @@ fn invalid_arguments_reject_with_200_before_anything_is_sent() {
 
 #[test]
 fn create_resolves_the_conference_object() {
-    let cmd = Command::CreateConference {
+    let cmd = Command::Send(Request::CreateConference {
         confr_type: ConfrType::Live,
         password: Some("pw".into()),
         config: ConferenceConfig::default(),
-    };
+    });
     let (mut c, rid) = connected_with(cmd);
     c.handle_message(
         ok(
@@ -341,9 +344,9 @@ fn exit_resolves_then_reports_a_normal_exit() {
     let mut c = in_conference(Role::Talker, vec![]);
     c.handle_command(
         2,
-        Command::Exit {
+        Command::Send(Request::Exit {
             confr_id: "C1".into(),
-        },
+        }),
         10,
     );
     let rid = sent(&mut c)[0].rid;
@@ -364,10 +367,10 @@ fn admin_only_calls_are_refused_locally_for_non_admins() {
     let mut c = in_conference(Role::Talker, vec![]);
     c.handle_command(
         2,
-        Command::Kick {
+        Command::Send(Request::Kick {
             confr_id: "C1".into(),
             members: vec!["bob".into()],
-        },
+        }),
         10,
     );
     assert_eq!(
@@ -377,11 +380,12 @@ fn admin_only_calls_are_refused_locally_for_non_admins() {
     assert!(sent(&mut c).is_empty());
     c.handle_command(
         3,
-        Command::JoinWithTicket {
+        Command::Send(Request::Join {
             confr_id: "C1".into(),
             ticket: "t".into(),
             ext: None,
-        },
+            nick_name: None,
+        }),
         10,
     );
     assert_eq!(
@@ -395,10 +399,10 @@ fn a_lost_link_fails_pending_calls_and_exits_with_4_9527() {
     let mut c = in_conference(Role::Admin, vec![]);
     c.handle_command(
         2,
-        Command::GetInfo {
+        Command::Send(Request::GetInfo {
             confr_id: "C1".into(),
             password: None,
-        },
+        }),
         10,
     );
     c.handle_closed(11);
@@ -417,10 +421,10 @@ fn a_lost_link_fails_pending_calls_and_exits_with_4_9527() {
     // The next call reconnects.
     c.handle_command(
         3,
-        Command::GetInfo {
+        Command::Send(Request::GetInfo {
             confr_id: "C1".into(),
             password: None,
-        },
+        }),
         12,
     );
     assert!(matches!(
@@ -434,18 +438,18 @@ fn a_refused_login_fails_everything_queued_with_its_reason() {
     let mut c = ready();
     c.handle_command(
         1,
-        Command::GetInfo {
+        Command::Send(Request::GetInfo {
             confr_id: "C1".into(),
             password: None,
-        },
+        }),
         0,
     );
     c.handle_command(
         2,
-        Command::GetInfo {
+        Command::Send(Request::GetInfo {
             confr_id: "C2".into(),
             password: None,
-        },
+        }),
         0,
     );
     c.poll_transport();
@@ -465,10 +469,10 @@ fn a_silent_server_times_out() {
     let mut c = ready();
     c.handle_command(
         1,
-        Command::GetInfo {
+        Command::Send(Request::GetInfo {
             confr_id: "C1".into(),
             password: None,
-        },
+        }),
         0,
     );
     c.poll_transport();
@@ -526,11 +530,12 @@ fn local(c: &mut Client) -> Vec<LocalMedia> {
 #[test]
 fn a_late_joiner_hears_of_members_then_streams_with_their_owners() {
     let bob = member("Mb", "bob", Role::Talker);
-    let cmd = Command::JoinWithTicket {
+    let cmd = Command::Send(Request::Join {
         confr_id: "C1".into(),
         ticket: "t".into(),
         ext: None,
-    };
+        nick_name: None,
+    });
     let (mut c, rid) = connected_with(cmd);
     let Response::Joined(mut j) = joined("C1", Role::Talker, vec![bob.clone()]) else {
         unreachable!()
@@ -573,13 +578,13 @@ fn removed_streams_close_this_pages_connections() {
     );
     c.handle_command(
         2,
-        Command::Subscribe {
+        Command::Send(Request::Subscribe {
             confr_id: "C1".into(),
             stream_id: "S1".into(),
             sdp: "o".into(),
             audio_mid: None,
             video_mid: Some("1".into()),
-        },
+        }),
         5,
     );
     let rid = sent(&mut c)[0].rid;
@@ -595,7 +600,7 @@ fn removed_streams_close_this_pages_connections() {
     );
     c.handle_command(
         3,
-        Command::Publish {
+        Command::Send(Request::Publish {
             confr_id: "C1".into(),
             rtc_id: "RTC1".into(),
             stream_type: emedia_protocol::StreamType::Camera,
@@ -603,7 +608,7 @@ fn removed_streams_close_this_pages_connections() {
             video: true,
             ext: None,
             sdp: "o".into(),
-        },
+        }),
         7,
     );
     let rid = sent(&mut c)[0].rid;
@@ -647,7 +652,7 @@ fn leaving_closes_every_connection_and_audience_cannot_publish() {
     let mut c = in_conference(Role::Audience, vec![]);
     c.handle_command(
         2,
-        Command::Publish {
+        Command::Send(Request::Publish {
             confr_id: "C1".into(),
             rtc_id: "RTC1".into(),
             stream_type: emedia_protocol::StreamType::Camera,
@@ -655,7 +660,7 @@ fn leaving_closes_every_connection_and_audience_cannot_publish() {
             video: false,
             ext: None,
             sdp: "o".into(),
-        },
+        }),
         5,
     );
     assert_eq!(
@@ -672,13 +677,13 @@ fn leaving_closes_every_connection_and_audience_cannot_publish() {
     );
     c.handle_command(
         3,
-        Command::Subscribe {
+        Command::Send(Request::Subscribe {
             confr_id: "C1".into(),
             stream_id: "S1".into(),
             sdp: "o".into(),
             audio_mid: None,
             video_mid: Some("1".into()),
-        },
+        }),
         7,
     );
     let rid = sent(&mut c)[0].rid;
@@ -712,13 +717,13 @@ fn a_lost_subscriber_connection_closes_it_and_forgets_its_subscriptions() {
         }),
         4,
     );
-    let sub = Command::Subscribe {
+    let sub = Command::Send(Request::Subscribe {
         confr_id: "C1".into(),
         stream_id: "S1".into(),
         sdp: "o".into(),
         audio_mid: None,
         video_mid: Some("1".into()),
-    };
+    });
     c.handle_command(2, sub.clone(), 5);
     let rid = sent(&mut c)[0].rid;
     c.handle_message(

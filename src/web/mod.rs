@@ -12,7 +12,7 @@ mod subscribe;
 
 use crate::core::{Command, SdkError};
 use driver::Shared;
-use emedia_protocol::{ConfrType, Role};
+use emedia_protocol::{ConfrType, Request, Role};
 use hooks::Hook;
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
@@ -113,22 +113,22 @@ impl Manager {
         let cmd = (|| {
             if type_or_options.is_object() {
                 let o = &type_or_options;
-                Ok(Command::CreateConference {
+                Ok(Command::Send(Request::CreateConference {
                     confr_type: convert::confr_type(&convert::get(o, "confrType"))?,
                     password: convert::opt_string(&convert::get(o, "password"), "password")?,
                     config: convert::config(o)?,
-                })
+                }))
             } else {
                 let config = emedia_protocol::ConferenceConfig {
                     rec: rec.is_truthy(),
                     rec_merge: rec_merge.is_truthy(),
                     ..Default::default()
                 };
-                Ok(Command::CreateConference {
+                Ok(Command::Send(Request::CreateConference {
                     confr_type: convert::confr_type(&type_or_options)?,
                     password: convert::opt_string(&password, "password")?,
                     config,
-                })
+                }))
             }
         })();
         self.run(cmd)
@@ -138,10 +138,10 @@ impl Manager {
     #[wasm_bindgen(js_name = getConferenceTkt)]
     pub fn get_conference_tkt(&self, confr_id: JsValue, password: JsValue) -> Promise {
         self.run((|| {
-            Ok(Command::GetTicket {
+            Ok(Command::Send(Request::GetTicket {
                 confr_id: convert::confr_id(&confr_id)?,
                 password: convert::opt_string(&password, "password")?,
-            })
+            }))
         })())
     }
 
@@ -164,11 +164,12 @@ impl Manager {
         ext: JsValue,
     ) -> Promise {
         self.run((|| {
-            Ok(Command::JoinWithTicket {
+            Ok(Command::Send(Request::Join {
                 confr_id: convert::confr_id(&confr_id)?,
                 ticket: convert::string(&ticket, "ticket")?,
                 ext: convert::ext(&ext)?,
-            })
+                nick_name: None,
+            }))
         })())
     }
 
@@ -181,7 +182,11 @@ impl Manager {
             }
             let config_obj = convert::get(&option, "config");
             let confr_type = convert::get(&config_obj, "confrType");
-            Ok(Command::JoinRoom {
+            let mut config = convert::config(&config_obj)?;
+            // emedia's joinRoom takes the joiner's ext in config.ext: it belongs to the
+            // member, not the conference.
+            let ext = config.ext.take();
+            Ok(Command::Send(Request::JoinRoom {
                 room_name: convert::string(&convert::get(&option, "roomName"), "roomName")?,
                 password: convert::opt_string(&convert::get(&option, "password"), "password")?,
                 role: convert::opt_role(&convert::get(&option, "role"))?,
@@ -190,50 +195,56 @@ impl Manager {
                 } else {
                     Some(convert::confr_type(&confr_type)?)
                 },
-                config: convert::config(&config_obj)?,
+                config,
                 nick_name: convert::opt_string(&convert::get(&config_obj, "nickName"), "nickName")?,
-            })
+                ext,
+            }))
         })())
     }
 
     #[wasm_bindgen(js_name = exitConference)]
     pub fn exit_conference(&self, confr_id: JsValue) -> Promise {
-        self.run(convert::confr_id(&confr_id).map(|confr_id| Command::Exit { confr_id }))
+        self.run(
+            convert::confr_id(&confr_id).map(|confr_id| Command::Send(Request::Exit { confr_id })),
+        )
     }
 
     #[wasm_bindgen(js_name = destroyConference)]
     pub fn destroy_conference(&self, confr_id: JsValue) -> Promise {
-        self.run(convert::confr_id(&confr_id).map(|confr_id| Command::Destroy { confr_id }))
+        self.run(
+            convert::confr_id(&confr_id)
+                .map(|confr_id| Command::Send(Request::Destroy { confr_id })),
+        )
     }
 
     #[wasm_bindgen(js_name = kickMembersById)]
     pub fn kick_members_by_id(&self, confr_id: JsValue, member_names: JsValue) -> Promise {
         self.run((|| {
-            Ok(Command::Kick {
+            Ok(Command::Send(Request::Kick {
                 confr_id: convert::confr_id(&confr_id)?,
                 members: convert::member_names(&member_names)?,
-            })
+            }))
         })())
     }
 
     #[wasm_bindgen(js_name = grantRole)]
     pub fn grant_role(&self, confr_id: JsValue, member_names: JsValue, role: JsValue) -> Promise {
         self.run((|| {
-            Ok(Command::GrantRole {
+            Ok(Command::Send(Request::GrantRole {
                 confr_id: convert::confr_id(&confr_id)?,
                 members: convert::member_names(&member_names)?,
                 role: convert::role(&role)?,
-            })
+            }))
         })())
     }
 
     #[wasm_bindgen(js_name = getConferenceInfo)]
     pub fn get_conference_info(&self, confr_id: JsValue, password: JsValue) -> Promise {
         self.run((|| {
-            Ok(Command::GetInfo {
+            Ok(Command::Send(Request::GetInfo {
                 confr_id: convert::confr_id(&confr_id)?,
                 password: convert::opt_string(&password, "password")?,
-            })
+            }))
         })())
     }
 

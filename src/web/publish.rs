@@ -7,7 +7,7 @@ use super::media::{
     accept_answer, js_err, new_pc, offer, stop_tracks, transceiver_init, wait, Publication,
 };
 use crate::core::{Command, Outcome, SdkError};
-use emedia_protocol::{ConferenceId, ErrorCode, StreamId, StreamType};
+use emedia_protocol::{ConferenceId, ErrorCode, Request, StreamId, StreamType};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -29,10 +29,10 @@ fn media_devices() -> Result<MediaDevices, SdkError> {
 }
 
 fn unpublish_quietly(shared: &Shared, confr_id: &ConferenceId, stream_id: &StreamId) {
-    let cmd = Command::Unpublish {
+    let cmd = Command::Send(Request::Unpublish {
         confr_id: confr_id.clone(),
         stream_id: stream_id.clone(),
-    };
+    });
     let shared = shared.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let _ = driver::request(&shared, cmd).await;
@@ -193,7 +193,7 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
     }
     let result = async {
         let sdp = offer(&pc).await?;
-        let cmd = Command::Publish {
+        let cmd = Command::Send(Request::Publish {
             confr_id: confr_id.clone(),
             rtc_id: rtc_id.clone(),
             stream_type: if screen {
@@ -205,7 +205,7 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
             video: video.is_some(),
             ext,
             sdp,
-        };
+        });
         let Outcome::Published { stream: info, sdp } = driver::request(&shared, cmd).await? else {
             return Err(SdkError::new(
                 ErrorCode::BadRequest,
@@ -304,12 +304,12 @@ pub async fn set_paused(
     } else {
         (info.aoff, paused)
     };
-    let cmd = Command::SetMedia {
+    let cmd = Command::Send(Request::SetMedia {
         confr_id,
         stream_id: info.id,
         aoff,
         voff,
-    };
+    });
     driver::request(&shared, cmd)
         .await
         .map(|_| JsValue::UNDEFINED)
@@ -317,10 +317,10 @@ pub async fn set_paused(
 
 pub async fn unpublish(shared: Shared, stream_id: JsValue) -> Result<JsValue, SdkError> {
     let (confr_id, info) = own_stream(&shared, &stream_id)?;
-    let cmd = Command::Unpublish {
+    let cmd = Command::Send(Request::Unpublish {
         confr_id,
         stream_id: info.id,
-    };
+    });
     driver::request(&shared, cmd)
         .await
         .map(|_| JsValue::UNDEFINED)

@@ -9,7 +9,7 @@ use super::media::{
 };
 use super::publish::or_default;
 use crate::core::{Command, Outcome, SdkError};
-use emedia_protocol::{ConferenceId, ErrorCode, StreamId};
+use emedia_protocol::{ConferenceId, ErrorCode, Request, StreamId};
 use futures_channel::oneshot;
 use js_sys::{Map, Object, Reflect};
 use std::collections::VecDeque;
@@ -142,13 +142,13 @@ async fn negotiate(
     let transceivers: Vec<_> = audio.iter().chain(video.iter()).cloned().collect();
     let attempt = async {
         let sdp = offer(pc).await?;
-        let cmd = Command::Subscribe {
+        let cmd = Command::Send(Request::Subscribe {
             confr_id: confr_id.clone(),
             stream_id: stream_id.clone(),
             sdp,
             audio_mid: audio.as_ref().and_then(|t| t.mid()),
             video_mid: video.as_ref().and_then(|t| t.mid()),
-        };
+        });
         let Outcome::Subscribed { sdp, .. } = driver::request(shared, cmd).await? else {
             return Err(SdkError::new(
                 ErrorCode::BadRequest,
@@ -190,10 +190,10 @@ async fn negotiate(
         .local
         .subscriptions
         .insert(stream_id.clone(), (confr_id.clone(), transceivers));
-    let ready = Command::SubscriptionReady {
+    let ready = Command::Send(Request::SubscriptionReady {
         confr_id: confr_id.clone(),
         stream_id: stream_id.clone(),
-    };
+    });
     let shared = shared.clone();
     // Nothing to wait for: a lost "ready" only delays the first frame until the
     // browser asks for a keyframe itself.
@@ -204,10 +204,10 @@ async fn negotiate(
 }
 
 fn unsubscribe_quietly(shared: &Shared, confr_id: &ConferenceId, stream_id: &StreamId) {
-    let cmd = Command::Unsubscribe {
+    let cmd = Command::Send(Request::Unsubscribe {
         confr_id: confr_id.clone(),
         stream_id: stream_id.clone(),
-    };
+    });
     let shared = shared.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let _ = driver::request(&shared, cmd).await;
@@ -223,10 +223,10 @@ pub async fn unsubscribe(shared: Shared, stream_id: JsValue) -> Result<JsValue, 
         .get(&id)
         .map(|(c, _)| c.clone())
         .ok_or_else(|| SdkError::new(ErrorCode::BadRequest, "not subscribed to this stream"))?;
-    let cmd = Command::Unsubscribe {
+    let cmd = Command::Send(Request::Unsubscribe {
         confr_id,
         stream_id: id,
-    };
+    });
     driver::request(&shared, cmd)
         .await
         .map(|_| JsValue::UNDEFINED)
