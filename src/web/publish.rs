@@ -162,17 +162,16 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
             ));
         }
     }
+    let codec = convert::opt_string(&convert::get(&options, "videoCodec"), "videoCodec")?;
     let (stream, owns_tracks) = capture(&options, screen).await?;
-    let stop = |owns: bool| {
+    // On failure: the tracks the SDK opened are closed; an app's own stream is left alone.
+    let release = |owns: bool| {
         if owns {
-            for t in stream.get_tracks().iter() {
-                t.unchecked_into::<MediaStreamTrack>().stop();
-            }
+            stop_tracks(&stream);
         }
     };
     let audio = first_track(stream.get_audio_tracks());
     let video = first_track(stream.get_video_tracks());
-    let codec = convert::opt_string(&convert::get(&options, "videoCodec"), "videoCodec")?;
     let pc = new_pc()?;
     let init = transceiver_init(RtcRtpTransceiverDirection::Sendonly);
     init.set_streams(&Array::of1(&stream));
@@ -184,9 +183,7 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
         if let Some(codec) = &codec {
             if let Err(e) = prefer_codec(&t, codec) {
                 pc.close();
-                if owns_tracks {
-                    stop_tracks(&stream);
-                }
+                release(owns_tracks);
                 return Err(e);
             }
         }
@@ -224,7 +221,7 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
         Ok(info) => info,
         Err(e) => {
             pc.close();
-            stop(owns_tracks);
+            release(owns_tracks);
             return Err(e);
         }
     };
@@ -237,7 +234,7 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
         .is_some_and(|c| c.published.contains(&info.id));
     if !still_published {
         pc.close();
-        stop(owns_tracks);
+        release(owns_tracks);
         return Err(SdkError::new(
             ErrorCode::PublishInactive,
             "the stream ended while it was being published",
