@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 wasm-pack build --release --target web --no-pack --out-dir pkg --out-name emedia_wasm
-cp js/index.js pkg/
+cp js/index.js js/index.d.ts pkg/
 cp pkg-template/package.json pkg/
 cp README.md pkg/README.md
 rm -f pkg/.gitignore

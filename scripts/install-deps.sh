@@ -28,4 +28,6 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -qq chromium chromium-driver
 fi
 
-(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+for dir in tests/e2e tests/types; do
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+done

@@ -19,6 +19,9 @@ cargo test --workspace
 echo "== building the npm package"
 scripts/build-pkg.sh
 
+echo "== TypeScript declarations (tsc on right and wrong use)"
+(cd tests/types && npm test)
+
 echo "== starting emedia-server (dev mode) on a free loopback port"
 cargo build -q -p emedia-server
 log=$(mktemp)

@@ -1,0 +1,222 @@
+// Types of the emedia SDK's public API (`import emedia from 'emedia-sdk'`).
+
+/** `emedia.mgr.ConfrType` */
+export interface ConfrTypes {
+  readonly COMMUNICATION: 10;
+  readonly COMMUNICATION_MIX: 11;
+  readonly LIVE: 12;
+}
+export type ConfrType = 10 | 11 | 12;
+
+/** `emedia.mgr.Role`: ADMIN 7, TALKER 3, AUDIENCE 1. */
+export interface Roles {
+  readonly ADMIN: 7;
+  readonly TALKER: 3;
+  readonly AUDIENCE: 1;
+}
+export type Role = 1 | 3 | 7;
+
+/** `onConferenceExit(reason)`: 0 left, 1 no response, 2 refused, 3 busy, 4 failed
+ * (see `failed`), 5 not supported, 6 timeout, 10 logged in elsewhere, 11 closed, 12 kicked. */
+export type ExitReason = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 10 | 11 | 12;
+
+/** `onMemberExited(member, reason)`: 0 left, 1 no response, 4 network, 10 replaced by a
+ * newer login, 12 kicked, 13 hidden (became AUDIENCE, or you stopped being ADMIN). */
+export type MemberExitReason = 0 | 1 | 4 | 10 | 12 | 13;
+
+/** The `code` of a rejected promise (see the README's table). */
+export type ErrorCode =
+  | -100 | -101 | -200 | -301 | -302 | -500 | -501 | -502 | -504 | -506 | -507 | -508
+  | -510 | -520 | -522 | -523 | -524 | -550 | -554 | -9527;
+
+/** What every rejected promise carries. */
+export interface EmediaError extends Error {
+  code: ErrorCode;
+}
+
+/** A JSON-serialisable value: what `ext` may hold. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+export interface Member {
+  id: string;
+  name: string;
+  globalName: string;
+  nickName?: string;
+  ext?: Json;
+  role: Role;
+  confrId: string;
+}
+
+export interface Stream {
+  id: string;
+  /** 1 when the video is paused or absent. */
+  voff: 0 | 1;
+  /** 1 when the audio is paused or absent. */
+  aoff: 0 | 1;
+  memId: string;
+  /** The publisher (only `id` is known if it is out of your view). */
+  owner: Member | { id: string };
+  rtcId: string;
+  type: 'camera' | 'desktop';
+  ext?: Json;
+  confrId: string;
+}
+
+/** `createConference` resolves this; `ticket` is an ADMIN ticket for its creator. */
+export interface Conference {
+  confrId: string;
+  id: string;
+  password: string;
+  roleToken: string;
+  ticket: string;
+  type: ConfrType;
+}
+
+/** What the joins resolve. */
+export interface JoinedConference {
+  confrId: string;
+  id: string;
+  /** Your member id. */
+  joinId: string;
+  role: Role;
+  roleToken: string;
+  ticket: string;
+  type: ConfrType;
+  /** Whether this join created the conference (joinRoom). */
+  created: boolean;
+  password?: string;
+  /** The members already there that you may see. */
+  members: Member[];
+}
+
+export interface ConferenceConfig {
+  maxTalkerCount?: number;
+  maxVideoCount?: number;
+  maxAudienceCount?: number;
+  maxPubDesktopCount?: number;
+  rec?: boolean;
+  recMerge?: boolean;
+  ext?: Json;
+}
+
+export interface ConferenceInfo {
+  confrId: string;
+  id: string;
+  type: ConfrType;
+  roomName?: string;
+  hasPassword: boolean;
+  config: Required<Omit<ConferenceConfig, 'ext'>> & { ext?: Json };
+  members: Member[];
+}
+
+export interface CreateConferenceOptions extends ConferenceConfig {
+  confrType: ConfrType;
+  password?: string;
+}
+
+export interface JoinRoomOptions {
+  roomName: string;
+  password?: string;
+  /** Honoured for the room's creator (default ADMIN); later joiners get at most TALKER. */
+  role?: Role;
+  config?: ConferenceConfig & { nickName?: string; confrType?: ConfrType };
+}
+
+export interface PubStreamOptions {
+  /** Booleans or getUserMedia constraints; both default to true. */
+  audio?: boolean | MediaTrackConstraints;
+  video?: boolean | MediaTrackConstraints;
+  /** Share the screen (getDisplayMedia); the stream's type is `desktop`. */
+  screen?: boolean;
+  /** Publish a stream the app already has. */
+  stream?: MediaStream;
+  type?: 'camera' | 'desktop';
+  rtcId?: string;
+  ext?: Json;
+  videoCodec?: 'vp8' | 'h264';
+  /** Default: the conference joined last. */
+  confrId?: string;
+}
+
+export interface PublishedStream {
+  id: string;
+  rtcId: string;
+  stream: MediaStream;
+  confrId: string;
+}
+
+export interface SubscribedStream {
+  id: string;
+  stream: MediaStream;
+}
+
+/** A WebSocket-shaped object, as `socketFactory` returns. */
+export interface SocketLike {
+  send(data: string): void;
+  close(): void;
+  onopen: ((ev?: unknown) => void) | null;
+  onmessage: ((ev: { data: string }) => void) | null;
+  onclose: ((ev?: unknown) => void) | null;
+}
+
+export interface EmediaOptions {
+  /** The emedia-server base URL, http(s) or ws(s); default: the page's origin. */
+  server?: string;
+  socketFactory?: (url: string) => SocketLike;
+}
+
+/** `emedia.mgr`. */
+export declare class Manager {
+  constructor();
+  free(): void;
+  configure(options: EmediaOptions): void;
+  setIdentity(userId: string, token: string): void;
+
+  createConference(confrType: ConfrType, password?: string, rec?: boolean, recMerge?: boolean): Promise<Conference>;
+  createConference(options: CreateConferenceOptions): Promise<Conference>;
+  getConferenceTkt(confrId: string, password?: string): Promise<string>;
+  joinConference(confrId: string, password?: string, ext?: Json): Promise<JoinedConference>;
+  joinConferenceWithTicket(confrId: string, ticket: string, ext?: Json): Promise<JoinedConference>;
+  joinRoom(options: JoinRoomOptions): Promise<JoinedConference>;
+  exitConference(confrId: string): Promise<void>;
+  destroyConference(confrId: string): Promise<void>;
+  kickMembersById(confrId: string, memberNames: string[] | string): Promise<void>;
+  grantRole(confrId: string, memberNames: string[] | string, role: Role): Promise<void>;
+  getConferenceInfo(confrId: string, password?: string): Promise<ConferenceInfo>;
+
+  pubStream(options?: PubStreamOptions | MediaStream | string): Promise<PublishedStream>;
+  unpubStream(streamId: string): Promise<void>;
+  subStream(streamId: string, options?: { audio?: boolean; video?: boolean }): Promise<SubscribedStream>;
+  unsubStream(streamId: string): Promise<void>;
+  pauseAudio(streamId: string): Promise<void>;
+  resumeAudio(streamId: string): Promise<void>;
+  pauseVideo(streamId: string): Promise<void>;
+  resumeVideo(streamId: string): Promise<void>;
+  getStats(streamId: string): Promise<RTCStatsReport>;
+
+  readonly ConfrType: ConfrTypes;
+  readonly Role: Roles;
+
+  onMemberJoined: ((member: Member) => void) | null;
+  onMemberExited: ((member: Member, reason: MemberExitReason) => void) | null;
+  onMemberRoleChanged: ((member: Member) => void) | null;
+  onRoleChanged: ((role: Role, confrId: string) => void) | null;
+  onConferenceExit: ((reason: ExitReason, failed: ErrorCode | undefined, confrId: string) => void) | null;
+  onStreamAdded: ((member: Member | { id: string }, stream: Stream) => void) | null;
+  onStreamRemoved: ((member: Member | { id: string }, stream: Stream) => void) | null;
+  /** emedia's own spelling. */
+  onMediaChanaged: ((stream: Stream) => void) | null;
+  onMediaChanged: ((stream: Stream) => void) | null;
+}
+
+export interface Emedia {
+  /** Set once `ready` resolves. */
+  mgr: Manager;
+  /** Resolves with `emedia` when the SDK can be used. */
+  ready: Promise<Emedia>;
+  config(options: EmediaOptions): void;
+}
+
+declare const emedia: Emedia;
+export default emedia;
+export { emedia };

@@ -1,0 +1,58 @@
+// Right use of the API type-checks; each wrong use below is marked and must be refused.
+import emedia, { type Member, type Stream, type EmediaError } from '../../pkg/index.js';
+
+async function meeting(token: string): Promise<void> {
+  await emedia.ready;
+  emedia.config({ server: 'http://127.0.0.1:8080' });
+  const mgr = emedia.mgr;
+  mgr.setIdentity('alice', token);
+
+  mgr.onMemberJoined = (m: Member) => console.log(m.name, m.role === mgr.Role.ADMIN);
+  mgr.onMemberExited = (m, reason) => console.log(m.id, reason === 13);
+  mgr.onConferenceExit = (reason, failed) => console.log(reason === 12, failed === -9527);
+  mgr.onStreamAdded = async (_member, stream: Stream) => {
+    const { stream: remote } = await mgr.subStream(stream.id, { video: true });
+    console.log(remote.getTracks().length, stream.voff === 1, stream.type === 'desktop');
+  };
+  mgr.onMediaChanaged = (s) => console.log(s.aoff);
+  mgr.onMemberJoined = null;
+
+  const confr = await mgr.createConference(mgr.ConfrType.LIVE, 'pw');
+  await mgr.createConference({ confrType: 10, maxTalkerCount: 4, ext: { topic: 'x' } });
+  const joined = await mgr.joinConferenceWithTicket(confr.confrId, confr.ticket, { seat: 1 });
+  const ticket: string = await mgr.getConferenceTkt(confr.confrId, 'pw');
+  await mgr.joinConference(confr.confrId, 'pw');
+  const room = await mgr.joinRoom({ roomName: 'standup', role: 7, config: { nickName: 'Al' } });
+  await mgr.grantRole(room.confrId, ['bob'], mgr.Role.AUDIENCE);
+  await mgr.kickMembersById(room.confrId, [joined.members[0].id]);
+  const info = await mgr.getConferenceInfo(room.confrId);
+  console.log(ticket, info.config.maxVideoCount, info.members.length);
+
+  const mine = await mgr.pubStream({ audio: true, video: { width: 640 }, videoCodec: 'h264' });
+  await mgr.pauseVideo(mine.id);
+  await mgr.pubStream(mine.stream);
+  const report: RTCStatsReport = await mgr.getStats(mine.id);
+  report.forEach((s) => console.log(s.type));
+  try {
+    await mgr.destroyConference(room.confrId);
+  } catch (e) {
+    console.log((e as EmediaError).code === -101);
+  }
+
+  // @ts-expect-error: a role that is not 1, 3 or 7
+  await mgr.grantRole(room.confrId, ['bob'], 5);
+  // @ts-expect-error: confrType must be 10, 11 or 12
+  await mgr.createConference(13, 'pw');
+  // @ts-expect-error: joinRoom needs a roomName
+  await mgr.joinRoom({ password: 'x' });
+  // @ts-expect-error: a hook gets a member, not a string
+  mgr.onMemberJoined = (m: string) => console.log(m);
+  // @ts-expect-error: no such method
+  await mgr.publish({ audio: true });
+  // @ts-expect-error: videoCodec is vp8 or h264
+  await mgr.pubStream({ videoCodec: 'vp9' });
+  // @ts-expect-error: the constants are read-only
+  mgr.Role.ADMIN = 3;
+}
+
+void meeting;
