@@ -28,6 +28,6 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -qq chromium chromium-driver
 fi
 
-for dir in tests/e2e tests/types; do
+for dir in tests/e2e tests/types tests/vite-app; do
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done

@@ -40,5 +40,8 @@ export EMEDIA_TEST_SERVER="$server"
 echo "== browser tests of the SDK (wasm-pack, headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome --test browser
 
-echo "== demo scenarios (Playwright, headless Chromium)"
+echo "== demo and media scenarios (Playwright, headless Chromium)"
 (cd tests/e2e && npm test)
+
+echo "== the packed npm package in a Vite app (npm pack, vite build, Chromium)"
+(cd tests/vite-app && node --test consumer.test.mjs)
