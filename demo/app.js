@@ -6,6 +6,7 @@ const ROLE_NAMES = { 7: 'ADMIN', 3: 'TALKER', 1: 'AUDIENCE' };
 const $ = (sel) => document.querySelector(sel);
 const members = new Map(); // member id → member
 const tiles = new Map(); // stream id → tile element
+const shown = new Map(); // stream id → {memId, name, type, aoff}: what its caption says
 let current = null; // {confrId, role, me}
 let mine = null; // {id, stream, voff, aoff}: my published camera
 
@@ -53,6 +54,19 @@ function button(label, testid, action) {
   return b;
 }
 
+/** "name · ROLE · screen · muted", from what is known of the stream and its owner. */
+function caption(streamId) {
+  const s = shown.get(streamId);
+  if (!s) return '';
+  const role = s.memId === current?.me.id ? current.role : members.get(s.memId)?.role;
+  return [s.name, ROLE_NAMES[role], s.type === 'desktop' ? 'screen' : null, s.aoff ? 'muted' : null]
+    .filter(Boolean).join(' · ');
+}
+
+function refreshCaptions() {
+  for (const [id, tile] of tiles) tile.querySelector('.label').textContent = caption(id);
+}
+
 function addTile(streamId, label, mediaStream, muted) {
   const tile = document.createElement('div');
   tile.className = 'tile';
@@ -65,11 +79,13 @@ function addTile(streamId, label, mediaStream, muted) {
   tile.append(video, caption);
   $('#videos').append(tile);
   tiles.set(streamId, tile);
+  refreshCaptions();
 }
 
 function removeTile(streamId) {
   tiles.get(streamId)?.remove();
   tiles.delete(streamId);
+  shown.delete(streamId);
 }
 
 function leftRoom(why) {
@@ -90,13 +106,14 @@ async function main() {
 
   mgr.onMemberJoined = (m) => { members.set(m.id, m); log(`${m.name} joined as ${ROLE_NAMES[m.role]}`); render(); };
   mgr.onMemberExited = (m, reason) => { members.delete(m.id); log(`${m.name} left (reason ${reason})`); render(); };
-  mgr.onMemberRoleChanged = (m) => { members.set(m.id, m); log(`${m.name} is now ${ROLE_NAMES[m.role]}`); render(); };
-  mgr.onRoleChanged = (role) => { current.role = role; current.me.role = role; log(`you are now ${ROLE_NAMES[role]}`); render(); };
+  mgr.onMemberRoleChanged = (m) => { members.set(m.id, m); log(`${m.name} is now ${ROLE_NAMES[m.role]}`); render(); refreshCaptions(); };
+  mgr.onRoleChanged = (role) => { current.role = role; current.me.role = role; log(`you are now ${ROLE_NAMES[role]}`); render(); refreshCaptions(); };
   // Watch every stream as it appears: subscribe, and show it in a tile.
   mgr.onStreamAdded = async (member, stream) => {
     log(`${member.name ?? member.id} started ${stream.type === 'desktop' ? 'sharing a screen' : 'a camera'}`);
     try {
       const sub = await mgr.subStream(stream.id, { audio: true, video: true });
+      shown.set(stream.id, { memId: stream.memId, name: member.name ?? member.id, type: stream.type, aoff: stream.aoff });
       addTile(stream.id, member.name ?? member.id, sub.stream, false);
       tiles.get(stream.id)?.classList.toggle('voff', stream.voff === 1);
     } catch (e) {
@@ -110,6 +127,8 @@ async function main() {
   };
   mgr.onMediaChanaged = (stream) => {
     tiles.get(stream.id)?.classList.toggle('voff', stream.voff === 1);
+    const s = shown.get(stream.id);
+    if (s) { s.aoff = stream.aoff; refreshCaptions(); }
     log(`${stream.owner.name ?? stream.memId} turned video ${stream.voff ? 'off' : 'on'}, audio ${stream.aoff ? 'off' : 'on'}`);
   };
   mgr.onConferenceExit = (reason, failed) => leftRoom(`left the room: ${EXIT_REASONS[reason] ?? reason}${failed ? ` (${failed})` : ''}`);
@@ -142,6 +161,7 @@ async function main() {
     try {
       const pub = await mgr.pubStream({ audio: true, video: true });
       mine = { id: pub.id, stream: pub.stream, voff: 0, aoff: 0 };
+      shown.set(pub.id, { memId: current.me.id, name: 'you', type: 'camera', aoff: 0 });
       addTile(pub.id, 'you', pub.stream, true);
       log('your camera is live');
       render();
@@ -158,7 +178,27 @@ async function main() {
   $('#toggle-audio').onclick = async () => {
     await (mine.aoff ? mgr.resumeAudio(mine.id) : mgr.pauseAudio(mine.id));
     mine.aoff ^= 1;
+    shown.get(mine.id).aoff = mine.aoff;
+    refreshCaptions();
     render();
+  };
+  let screen = null;
+  $('#share').onclick = async () => {
+    try {
+      if (screen) {
+        await mgr.unpubStream(screen);
+        removeTile(screen);
+        screen = null;
+      } else {
+        const pub = await mgr.pubStream({ screen: true });
+        screen = pub.id;
+        shown.set(pub.id, { memId: current.me.id, name: 'you', type: 'desktop', aoff: 1 });
+        addTile(pub.id, 'your screen', pub.stream, true);
+      }
+      $('#share').textContent = screen ? 'Stop sharing' : 'Share screen';
+    } catch (e) {
+      log(`could not share the screen: ${e.message} (${e.code})`);
+    }
   };
   $('#leave').onclick = () => mgr.exitConference(current.confrId).catch((e) => log(e.message));
   $('#destroy').onclick = () => mgr.destroyConference(current.confrId).catch((e) => log(e.message));

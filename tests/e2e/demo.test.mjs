@@ -38,12 +38,19 @@ test('two tabs see each other join, change role, get kicked and leave', async ()
   await ann.getByTestId('log').filter({ hasText: 'your camera is live' }).waitFor();
   const tile = ben.locator('[data-testid=videos] .tile video');
   await tile.waitFor();
+  // The tile says whose it is and their role.
+  await ben.locator('#videos .tile .label', { hasText: 'ann · ADMIN' }).waitFor();
   await ben.waitForFunction(() => document.querySelector('#videos video')?.videoWidth > 0, null, { timeout: 15000 });
   // Pausing her video hides it in Ben's tab.
   await ann.getByTestId('toggle-video').click();
   await ben.locator('#videos .tile.voff').waitFor();
   await ann.getByTestId('toggle-video').click();
   await ben.locator('#videos .tile.voff').waitFor({ state: 'detached' });
+  // Muting shows on the tile too.
+  await ann.getByTestId('toggle-audio').click();
+  await ben.locator('#videos .tile .label', { hasText: 'ann · ADMIN · muted' }).waitFor();
+  // SCREENSHOT_DIR=… keeps a picture of Ben's tab to look at.
+  if (process.env.SCREENSHOT_DIR) await ben.screenshot({ path: `${process.env.SCREENSHOT_DIR}/demo-ben.png` });
   // Only the admin gets the moderation buttons.
   assert.equal(await memberRow(ben, 'ann').getByRole('button').count(), 0);
 
