@@ -28,10 +28,6 @@ impl Running {
     pub async fn wait(self) {
         let _ = self.task.await;
     }
-
-    pub fn abort(&self) {
-        self.task.abort();
-    }
 }
 
 /// Binds, then serves in the background.

@@ -103,10 +103,6 @@ impl Client {
         Ok(())
     }
 
-    pub fn server_url(&self) -> Option<&str> {
-        self.server_url.as_deref()
-    }
-
     /// Logs in as another user (or with a fresh token). A different user drops the
     /// current connection and every conference of the old one.
     pub fn set_identity(&mut self, user: &str, token: &str, now: u64) -> Result<(), SdkError> {
@@ -130,10 +126,6 @@ impl Client {
             );
         }
         Ok(())
-    }
-
-    pub fn user(&self) -> Option<&str> {
-        self.identity.as_ref().map(|i| i.user.as_str())
     }
 
     pub fn conference(&self, id: &ConferenceId) -> Option<&JoinedConference> {
