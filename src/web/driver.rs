@@ -75,6 +75,21 @@ pub fn call(shared: &Shared, cmd: Command) -> Promise {
     promise
 }
 
+/// Sends a request whose reply nobody waits for (its completion finds no waiter
+/// and is dropped).
+pub fn send_unawaited(shared: &Shared, req: emedia_protocol::Request) {
+    let op = {
+        let mut d = shared.borrow_mut();
+        d.next_op = d.next_op.wrapping_add(1);
+        d.next_op
+    };
+    shared
+        .borrow_mut()
+        .core
+        .handle_command(op, Command::Send(req), now());
+    pump(shared);
+}
+
 /// Runs `cmd` for the SDK's own async code.
 pub async fn request(shared: &Shared, cmd: Command) -> Result<Outcome, SdkError> {
     let (tx, rx) = oneshot::channel();

@@ -28,17 +28,6 @@ fn media_devices() -> Result<MediaDevices, SdkError> {
     Ok(devices.unchecked_into())
 }
 
-fn unpublish_quietly(shared: &Shared, confr_id: &ConferenceId, stream_id: &StreamId) {
-    let cmd = Command::Send(Request::Unpublish {
-        confr_id: confr_id.clone(),
-        stream_id: stream_id.clone(),
-    });
-    let shared = shared.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = driver::request(&shared, cmd).await;
-    });
-}
-
 /// `videoCodec: 'vp8' | 'h264'`: offer that codec first (the SFU answers with the first
 /// codec it forwards). H264 is what mini-program players need.
 fn prefer_codec(transceiver: &web_sys::RtcRtpTransceiver, codec: &str) -> Result<(), SdkError> {
@@ -211,7 +200,13 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
         };
         if let Err(e) = accept_answer(&pc, &sdp).await {
             // The server holds a live stream this page cannot feed: take it back.
-            unpublish_quietly(&shared, &confr_id, &info.id);
+            driver::send_unawaited(
+                &shared,
+                Request::Unpublish {
+                    confr_id: confr_id.clone(),
+                    stream_id: info.id.clone(),
+                },
+            );
             return Err(e);
         }
         Ok(info)

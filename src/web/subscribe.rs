@@ -157,7 +157,13 @@ async fn negotiate(
         };
         if let Err(e) = accept_answer(pc, &sdp).await {
             // The server holds a subscription this page cannot receive: take it back.
-            unsubscribe_quietly(shared, confr_id, stream_id);
+            driver::send_unawaited(
+                shared,
+                Request::Unsubscribe {
+                    confr_id: confr_id.clone(),
+                    stream_id: stream_id.clone(),
+                },
+            );
             return Err(e);
         }
         Ok(())
@@ -190,28 +196,16 @@ async fn negotiate(
         .local
         .subscriptions
         .insert(stream_id.clone(), (confr_id.clone(), transceivers));
-    let ready = Command::Send(Request::SubscriptionReady {
-        confr_id: confr_id.clone(),
-        stream_id: stream_id.clone(),
-    });
-    let shared = shared.clone();
     // Nothing to wait for: a lost "ready" only delays the first frame until the
     // browser asks for a keyframe itself.
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = driver::request(&shared, ready).await;
-    });
+    driver::send_unawaited(
+        shared,
+        Request::SubscriptionReady {
+            confr_id: confr_id.clone(),
+            stream_id: stream_id.clone(),
+        },
+    );
     Ok(remote)
-}
-
-fn unsubscribe_quietly(shared: &Shared, confr_id: &ConferenceId, stream_id: &StreamId) {
-    let cmd = Command::Send(Request::Unsubscribe {
-        confr_id: confr_id.clone(),
-        stream_id: stream_id.clone(),
-    });
-    let shared = shared.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = driver::request(&shared, cmd).await;
-    });
 }
 
 pub async fn unsubscribe(shared: Shared, stream_id: JsValue) -> Result<JsValue, SdkError> {

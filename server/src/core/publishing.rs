@@ -15,6 +15,14 @@ use emedia_protocol::{
 /// The longest SDP accepted; a real offer is a few KB.
 const MAX_SDP_BYTES: usize = 32 * 1024;
 
+/// The error for a stream id the conference does not hold.
+pub(super) fn no_stream(stream_id: &StreamId) -> ErrorBody {
+    err(
+        ErrorCode::PublishInactive,
+        format!("no stream {stream_id} in this conference"),
+    )
+}
+
 pub(super) fn check_sdp(sdp: &str) -> Result<(), ErrorBody> {
     if sdp.trim().is_empty() {
         return Err(err(ErrorCode::SdpRequired, "an SDP offer is required"));
@@ -195,12 +203,11 @@ impl<S: ConferenceStore> Core<S> {
         stream_id: &StreamId,
     ) -> Result<(), ErrorBody> {
         let seat = self.own_seat(sid, confr_id)?;
-        let stream = self.find(confr_id)?.streams.get(stream_id).ok_or_else(|| {
-            err(
-                ErrorCode::PublishInactive,
-                format!("no stream {stream_id} in this conference"),
-            )
-        })?;
+        let stream = self
+            .find(confr_id)?
+            .streams
+            .get(stream_id)
+            .ok_or_else(|| no_stream(stream_id))?;
         if stream.info.mem_id != seat.member.id {
             return Err(err(ErrorCode::IllegalRights, "that stream is not yours"));
         }

@@ -3,7 +3,7 @@
 //! further one, so a subscription after the first needs no new ICE or DTLS handshake.
 
 use super::media::{MediaCommand, MediaEvent, PeerId};
-use super::publishing::check_sdp;
+use super::publishing::{check_sdp, no_stream};
 use super::streams::{Negotiation, PendingOffer, Subscription};
 use super::{err, ConferenceStore, Core, Reply, SessionId};
 use emedia_protocol::{ConferenceId, ErrorBody, ErrorCode, Event, Response, StreamId};
@@ -26,12 +26,11 @@ impl<S: ConferenceStore> Core<S> {
     ) -> Result<(), ErrorBody> {
         self.own_seat(sid, confr_id)?;
         check_sdp(&offer.sdp)?;
-        let stream = self.find(confr_id)?.streams.get(stream_id).ok_or_else(|| {
-            err(
-                ErrorCode::PublishInactive,
-                format!("no stream {stream_id} in this conference"),
-            )
-        })?;
+        let stream = self
+            .find(confr_id)?
+            .streams
+            .get(stream_id)
+            .ok_or_else(|| no_stream(stream_id))?;
         if stream.state != Negotiation::Live {
             return Err(err(
                 ErrorCode::PublishInactive,
@@ -106,12 +105,10 @@ impl<S: ConferenceStore> Core<S> {
             .store
             .get_mut(confr_id)
             .ok_or_else(|| err(ErrorCode::ConferenceNotFound, "conference does not exist"))?;
-        let stream = conf.streams.get_mut(stream_id).ok_or_else(|| {
-            err(
-                ErrorCode::PublishInactive,
-                format!("no stream {stream_id} in this conference"),
-            )
-        })?;
+        let stream = conf
+            .streams
+            .get_mut(stream_id)
+            .ok_or_else(|| no_stream(stream_id))?;
         let idx = stream
             .subscribers
             .iter()
@@ -134,12 +131,11 @@ impl<S: ConferenceStore> Core<S> {
         stream_id: &StreamId,
     ) -> Reply {
         self.own_seat(sid, confr_id)?;
-        let stream = self.find(confr_id)?.streams.get(stream_id).ok_or_else(|| {
-            err(
-                ErrorCode::PublishInactive,
-                format!("no stream {stream_id} in this conference"),
-            )
-        })?;
+        let stream = self
+            .find(confr_id)?
+            .streams
+            .get(stream_id)
+            .ok_or_else(|| no_stream(stream_id))?;
         if !stream
             .subscribers
             .iter()
