@@ -21,6 +21,9 @@ if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version
   cargo install wasm-bindgen-cli --version "$wb_version"
 fi
 
+# wasm-opt for the release wasm (binaryen from npm, pinned in tools/package-lock.json).
+(cd tools && npm ci --no-audit --no-fund --loglevel=error)
+
 $build_only && exit 0
 
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
@@ -28,6 +31,6 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -qq chromium chromium-driver
 fi
 
-for dir in tests/e2e tests/types tests/vite-app; do
+for dir in tests/e2e tests/types tests/vite-app tests/miniprogram; do
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done

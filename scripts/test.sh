@@ -19,6 +19,9 @@ cargo test --workspace
 echo "== building the npm package"
 scripts/build-pkg.sh
 
+echo "== size budget (gzipped wasm + JS a browser app loads; fails above 100 KB)"
+node scripts/bench-size.mjs pkg --limit-kb 100
+
 echo "== TypeScript declarations (tsc on right and wrong use)"
 (cd tests/types && npm test)
 
@@ -42,6 +45,9 @@ CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome --test bro
 
 echo "== demo and media scenarios (Playwright, headless Chromium)"
 (cd tests/e2e && npm test)
+
+echo "== the packed npm package, require()d in a simulated WeChat mini-program runtime"
+(cd tests/miniprogram && npm test)
 
 echo "== the packed npm package in a Vite app (npm pack, vite build, Chromium)"
 (cd tests/vite-app && node --test consumer.test.mjs)

@@ -10,3 +10,8 @@ pub mod core;
 mod web;
 #[cfg(target_arch = "wasm32")]
 pub use web::Manager;
+
+// The SDK runs on one thread; talc's wasm allocator is a few KB smaller than dlmalloc.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -14,6 +14,7 @@ mod command;
 mod error;
 mod event;
 mod state;
+mod vecmap;
 
 pub use command::{Command, Outcome};
 pub use error::SdkError;
@@ -24,7 +25,7 @@ use emedia_protocol::{
     ClientMessage, ConferenceId, ErrorCode, Event, ExitReason, ReplyBody, Request, Response, Role,
     ServerMessage, StreamId, StreamInfo, PROTOCOL_VERSION,
 };
-use std::collections::{BTreeMap, VecDeque};
+pub use vecmap::{VecMap, VecSet};
 
 /// The app's handle on one pending call.
 pub type OpId = u32;
@@ -79,14 +80,14 @@ pub struct Client {
     identity: Option<Identity>,
     link: Option<Link>,
     next_rid: u32,
-    pending: BTreeMap<u32, Pending>,
-    queued: VecDeque<ClientMessage>,
-    conferences: BTreeMap<ConferenceId, JoinedConference>,
-    transport: VecDeque<TransportCommand>,
-    transmit: VecDeque<ClientMessage>,
-    completions: VecDeque<Completion>,
-    events: VecDeque<SdkEvent>,
-    local_media: VecDeque<LocalMedia>,
+    pending: VecMap<u32, Pending>,
+    queued: Vec<ClientMessage>,
+    conferences: VecMap<ConferenceId, JoinedConference>,
+    transport: Vec<TransportCommand>,
+    transmit: Vec<ClientMessage>,
+    completions: Vec<Completion>,
+    events: Vec<SdkEvent>,
+    local_media: Vec<LocalMedia>,
     /// The conference joined last: pubStream's default.
     last_joined: Option<ConferenceId>,
     next_rtc_id: u32,
@@ -117,7 +118,7 @@ impl Client {
             token: token.to_owned(),
         });
         if changed_user && self.link() != Link::Down {
-            self.transport.push_back(TransportCommand::Close);
+            self.transport.push(TransportCommand::Close);
             self.teardown(
                 ExitReason::Normal,
                 None,
@@ -235,10 +236,10 @@ impl Client {
         );
         let msg = ClientMessage { rid, req };
         match self.link() {
-            Link::Open => self.transmit.push_back(msg),
-            Link::Connecting => self.queued.push_back(msg),
+            Link::Open => self.transmit.push(msg),
+            Link::Connecting => self.queued.push(msg),
             Link::Down => {
-                self.queued.push_back(msg);
+                self.queued.push(msg);
                 self.connect(now);
             }
         }
@@ -250,7 +251,7 @@ impl Client {
             return;
         };
         self.link = Some(Link::Connecting);
-        self.transport.push_back(TransportCommand::Open { url });
+        self.transport.push(TransportCommand::Open { url });
         self.next_rid = self.next_rid.wrapping_add(1).max(1);
         let rid = self.next_rid;
         self.pending.insert(
@@ -264,7 +265,7 @@ impl Client {
             token: identity.token,
             protocol: PROTOCOL_VERSION,
         };
-        self.queued.push_front(ClientMessage { rid, req: auth });
+        self.queued.insert(0, ClientMessage { rid, req: auth });
     }
 
     pub fn handle_open(&mut self, _now: u64) {
@@ -272,7 +273,7 @@ impl Client {
             return;
         }
         self.link = Some(Link::Open);
-        self.transmit.extend(self.queued.drain(..));
+        self.transmit.append(&mut self.queued);
     }
 
     /// The socket closed or failed: pending calls fail and every conference is left
@@ -305,7 +306,7 @@ impl Client {
         }
         for (confr_id, conf) in std::mem::take(&mut self.conferences) {
             self.release_local(&conf);
-            self.events.push_back(SdkEvent::ConferenceExited {
+            self.events.push(SdkEvent::ConferenceExited {
                 confr_id,
                 reason,
                 failed,
@@ -333,7 +334,7 @@ impl Client {
             (Waiting::Auth, Err(e)) => {
                 // Everything queued behind the login would be refused: fail it with the
                 // login's own reason, and start afresh on the next call.
-                self.transport.push_back(TransportCommand::Close);
+                self.transport.push(TransportCommand::Close);
                 self.teardown(ExitReason::Failed, Some(e.code), e, now);
             }
             (Waiting::TicketForJoin(op, cmd), Ok(Response::Ticket { ticket })) => {
@@ -402,13 +403,13 @@ impl Client {
                 self.complete(op, Ok(Outcome::Joined { joined, password }));
                 // A member who arrives late hears of everyone and everything already there.
                 for member in already_there {
-                    self.events.push_back(SdkEvent::MemberJoined {
+                    self.events.push(SdkEvent::MemberJoined {
                         confr_id: confr_id.clone(),
                         member,
                     });
                 }
                 for (owner, stream) in streams {
-                    self.events.push_back(SdkEvent::StreamAdded {
+                    self.events.push(SdkEvent::StreamAdded {
                         confr_id: confr_id.clone(),
                         owner,
                         stream,
@@ -419,7 +420,7 @@ impl Client {
                 self.complete(op, Ok(Outcome::Done));
                 if let Some(conf) = self.conferences.remove(&confr_id) {
                     self.release_local(&conf);
-                    self.events.push_back(SdkEvent::ConferenceExited {
+                    self.events.push(SdkEvent::ConferenceExited {
                         confr_id,
                         reason: ExitReason::Normal,
                         failed: None,
@@ -471,8 +472,7 @@ impl Client {
                     conf.published.remove(&stream_id);
                     conf.remove_stream(&stream_id);
                 }
-                self.local_media
-                    .push_back(LocalMedia::ClosePublisher(stream_id));
+                self.local_media.push(LocalMedia::ClosePublisher(stream_id));
                 self.complete(op, Ok(Outcome::Done));
             }
             (
@@ -486,7 +486,7 @@ impl Client {
                     conf.subscribed.remove(&stream_id);
                 }
                 self.local_media
-                    .push_back(LocalMedia::CloseSubscriber(stream_id));
+                    .push(LocalMedia::CloseSubscriber(stream_id));
                 self.complete(op, Ok(Outcome::Done));
             }
             (
@@ -530,10 +530,10 @@ impl Client {
                 // The tracks end when their transceivers stop; subscribing again opens
                 // a new connection.
                 for id in std::mem::take(&mut conf.subscribed) {
-                    self.local_media.push_back(LocalMedia::CloseSubscriber(id));
+                    self.local_media.push(LocalMedia::CloseSubscriber(id));
                 }
                 self.local_media
-                    .push_back(LocalMedia::CloseSubscriberConnection(confr_id));
+                    .push(LocalMedia::CloseSubscriberConnection(confr_id));
                 return;
             }
             Event::MemberJoined { confr_id, member } => {
@@ -595,11 +595,11 @@ impl Client {
                 conf.remove_stream(&stream.id);
                 if conf.subscribed.remove(&stream.id) {
                     self.local_media
-                        .push_back(LocalMedia::CloseSubscriber(stream.id.clone()));
+                        .push(LocalMedia::CloseSubscriber(stream.id.clone()));
                 }
                 if conf.published.remove(&stream.id) {
                     self.local_media
-                        .push_back(LocalMedia::ClosePublisher(stream.id.clone()));
+                        .push(LocalMedia::ClosePublisher(stream.id.clone()));
                 }
                 SdkEvent::StreamRemoved {
                     confr_id,
@@ -608,21 +608,21 @@ impl Client {
                 }
             }
         };
-        self.events.push_back(out);
+        self.events.push(out);
     }
 
     /// This page's connections in a conference it no longer is in.
     fn release_local(&mut self, conf: &JoinedConference) {
         for id in &conf.published {
             self.local_media
-                .push_back(LocalMedia::ClosePublisher(id.clone()));
+                .push(LocalMedia::ClosePublisher(id.clone()));
         }
         for id in &conf.subscribed {
             self.local_media
-                .push_back(LocalMedia::CloseSubscriber(id.clone()));
+                .push(LocalMedia::CloseSubscriber(id.clone()));
         }
         self.local_media
-            .push_back(LocalMedia::CloseSubscriberConnection(conf.confr_id.clone()));
+            .push(LocalMedia::CloseSubscriberConnection(conf.confr_id.clone()));
     }
 
     pub fn handle_timeout(&mut self, now: u64) {
@@ -636,7 +636,7 @@ impl Client {
             return;
         }
         // A server that stops answering is as good as gone: start over.
-        self.transport.push_back(TransportCommand::Close);
+        self.transport.push(TransportCommand::Close);
         self.teardown(
             ExitReason::Failed,
             Some(ErrorCode::Network),
@@ -646,27 +646,27 @@ impl Client {
     }
 
     fn complete(&mut self, op: OpId, result: Result<Outcome, SdkError>) {
-        self.completions.push_back(Completion { op, result });
+        self.completions.push(Completion { op, result });
     }
 
     pub fn poll_transport(&mut self) -> Option<TransportCommand> {
-        self.transport.pop_front()
+        pop_front(&mut self.transport)
     }
 
     pub fn poll_transmit(&mut self) -> Option<ClientMessage> {
-        self.transmit.pop_front()
+        pop_front(&mut self.transmit)
     }
 
     pub fn poll_completion(&mut self) -> Option<Completion> {
-        self.completions.pop_front()
+        pop_front(&mut self.completions)
     }
 
     pub fn poll_event(&mut self) -> Option<SdkEvent> {
-        self.events.pop_front()
+        pop_front(&mut self.events)
     }
 
     pub fn poll_local_media(&mut self) -> Option<LocalMedia> {
-        self.local_media.pop_front()
+        pop_front(&mut self.local_media)
     }
 
     pub fn poll_timeout(&self) -> Option<u64> {
@@ -697,6 +697,12 @@ pub fn signaling_url(base: &str) -> Result<String, SdkError> {
     }
     let path = if rest.contains('/') { "" } else { "/ws" };
     Ok(format!("{scheme}://{rest}{path}"))
+}
+
+/// The queues are plain vectors (a `VecDeque` costs kilobytes of wasm per element
+/// type); they hold a few items between two drains, so shifting is cheap.
+fn pop_front<T>(queue: &mut Vec<T>) -> Option<T> {
+    (!queue.is_empty()).then(|| queue.remove(0))
 }
 
 #[cfg(test)]

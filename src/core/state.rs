@@ -1,9 +1,9 @@
 //! What this client knows of a conference it is in: a mirror of the server's view.
 
+use super::VecSet;
 use emedia_protocol::{
     ConferenceId, ConfrType, Joined, Member, MemberId, Role, StreamId, StreamInfo,
 };
-use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct JoinedConference {
@@ -17,8 +17,8 @@ pub struct JoinedConference {
     /// Every live stream, this member's own included.
     pub streams: Vec<StreamInfo>,
     /// This page's own streams, and the streams it subscribes to.
-    pub published: BTreeSet<StreamId>,
-    pub subscribed: BTreeSet<StreamId>,
+    pub published: VecSet<StreamId>,
+    pub subscribed: VecSet<StreamId>,
 }
 
 impl JoinedConference {
@@ -31,8 +31,8 @@ impl JoinedConference {
             role_token: j.role_token.clone(),
             members: j.members.clone(),
             streams: j.streams.clone(),
-            published: BTreeSet::new(),
-            subscribed: BTreeSet::new(),
+            published: VecSet::new(),
+            subscribed: VecSet::new(),
         }
     }
 

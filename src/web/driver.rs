@@ -9,7 +9,7 @@ use super::hooks::Hooks;
 use super::media::LocalPeers;
 use super::socket::{JsSocket, SocketEvent, SocketLike};
 use crate::core::{
-    Client, Command, Completion, OpId, Outcome, SdkError, SdkEvent, TransportCommand,
+    Client, Command, Completion, OpId, Outcome, SdkError, SdkEvent, TransportCommand, VecMap,
 };
 use emedia_protocol::{ClientMessage, ServerMessage};
 use futures_channel::oneshot;
@@ -17,7 +17,6 @@ use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise, JSON};
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
@@ -37,7 +36,7 @@ pub struct Driver {
     socket: Option<JsSocket>,
     pub local: LocalPeers,
     timer: Option<(u64, Timeout)>,
-    waiters: HashMap<OpId, Waiter>,
+    waiters: VecMap<OpId, Waiter>,
     next_op: OpId,
     /// Set while `pump` runs, so that a re-entrant call leaves the work to it.
     pumping: bool,
@@ -203,7 +202,19 @@ fn open_socket(shared: &Shared, url: &str) {
     let factory = shared.borrow().socket_factory.clone();
     match JsSocket::open(url, factory.as_ref(), on_event) {
         Ok(socket) => shared.borrow_mut().socket = Some(socket),
-        Err(_) => shared.borrow_mut().core.handle_closed(now()),
+        Err(e) => {
+            // The factory's reason (a mini-program refusing ws://, say) is worth showing.
+            let why = e.as_string().or_else(|| {
+                js_sys::Reflect::get(&e, &"message".into())
+                    .ok()
+                    .and_then(|m| m.as_string())
+            });
+            console_warn(&format!(
+                "emedia: could not open the socket: {}",
+                why.unwrap_or_default()
+            ));
+            shared.borrow_mut().core.handle_closed(now())
+        }
     }
 }
 

@@ -3,11 +3,11 @@
 //! (`publish.rs`); subscribing uses one receive-only connection per conference,
 //! renegotiated for each stream (`subscribe.rs`). The client always offers.
 
+use crate::core::VecMap;
 use crate::core::{LocalMedia, SdkError};
 use emedia_protocol::{ConferenceId, ErrorCode, StreamId};
 use futures_channel::oneshot;
 use js_sys::{Promise, Reflect};
-use std::collections::{HashMap, VecDeque};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -28,16 +28,16 @@ pub struct Publication {
 pub struct SubscriberConnection {
     pub pc: RtcPeerConnection,
     pub busy: bool,
-    pub waiters: VecDeque<oneshot::Sender<()>>,
+    pub waiters: Vec<oneshot::Sender<()>>,
 }
 
 /// The connections this page holds.
 #[derive(Default)]
 pub struct LocalPeers {
-    pub publications: HashMap<StreamId, Publication>,
-    pub connections: HashMap<ConferenceId, SubscriberConnection>,
+    pub publications: VecMap<StreamId, Publication>,
+    pub connections: VecMap<ConferenceId, SubscriberConnection>,
     /// Each subscribed stream's transceivers, and its conference.
-    pub subscriptions: HashMap<StreamId, (ConferenceId, Vec<RtcRtpTransceiver>)>,
+    pub subscriptions: VecMap<StreamId, (ConferenceId, Vec<RtcRtpTransceiver>)>,
 }
 
 impl LocalPeers {

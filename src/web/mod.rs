@@ -15,6 +15,8 @@ use driver::Shared;
 use emedia_protocol::{ConfrType, Request, Role};
 use hooks::Hook;
 use js_sys::{Function, Object, Promise};
+use std::future::Future;
+use std::pin::Pin;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -22,6 +24,14 @@ use wasm_bindgen::JsCast;
 #[wasm_bindgen]
 pub struct Manager {
     shared: Shared,
+}
+
+type MediaFuture = Pin<Box<dyn Future<Output = Result<JsValue, SdkError>>>>;
+
+fn settle(fut: MediaFuture) -> Promise {
+    wasm_bindgen_futures::future_to_promise(
+        async move { fut.await.map_err(|e| convert::error(&e)) },
+    )
 }
 
 fn rejected(e: SdkError) -> Promise {
@@ -37,13 +47,10 @@ fn page_origin() -> Option<String> {
 }
 
 impl Manager {
-    fn media(
-        &self,
-        fut: impl std::future::Future<Output = Result<JsValue, SdkError>> + 'static,
-    ) -> Promise {
-        wasm_bindgen_futures::future_to_promise(
-            async move { fut.await.map_err(|e| convert::error(&e)) },
-        )
+    fn media(&self, fut: impl Future<Output = Result<JsValue, SdkError>> + 'static) -> Promise {
+        // Boxed so that one promise adapter serves every media method: each
+        // instantiation of `future_to_promise` costs kilobytes of wasm.
+        settle(Box::pin(fut))
     }
 
     fn run(&self, cmd: Result<Command, SdkError>) -> Promise {

@@ -12,7 +12,6 @@ use crate::core::{Command, Outcome, SdkError};
 use emedia_protocol::{ConferenceId, ErrorCode, Request, StreamId};
 use futures_channel::oneshot;
 use js_sys::{Map, Object, Reflect};
-use std::collections::VecDeque;
 use wasm_bindgen::prelude::*;
 use web_sys::{MediaStream, RtcPeerConnection, RtcRtpTransceiverDirection};
 
@@ -36,14 +35,14 @@ async fn take_turn(
             let conn = SubscriberConnection {
                 pc,
                 busy: false,
-                waiters: VecDeque::new(),
+                waiters: Vec::new(),
             };
             conns.insert(confr_id.clone(), conn);
         }
         let conn = conns.get_mut(confr_id).expect("inserted above");
         if conn.busy {
             let (tx, rx) = oneshot::channel();
-            conn.waiters.push_back(tx);
+            conn.waiters.push(tx);
             Some(rx)
         } else {
             conn.busy = true;
@@ -75,7 +74,8 @@ fn end_turn(shared: &Shared, confr_id: &ConferenceId, pc: &RtcPeerConnection) {
     if conn.pc != *pc {
         return;
     }
-    while let Some(next) = conn.waiters.pop_front() {
+    while !conn.waiters.is_empty() {
+        let next = conn.waiters.remove(0);
         if next.send(()).is_ok() {
             return;
         }
