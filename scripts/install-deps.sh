@@ -31,6 +31,13 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -qq chromium chromium-driver
 fi
 
+# The mini-program RTMP test: nginx with its rtmp module, and ffmpeg.
+if ! command -v nginx >/dev/null || ! command -v ffmpeg >/dev/null \
+  || [[ ! -f /usr/lib/nginx/modules/ngx_rtmp_module.so ]]; then
+  $(need_root) apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -qq nginx-light libnginx-mod-rtmp ffmpeg
+fi
+
 for dir in tests/e2e tests/types tests/vite-app tests/miniprogram; do
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done

@@ -92,6 +92,22 @@ pub enum Request {
         ext: Option<String>,
         sdp: String,
     },
+    /// Publish from a WeChat mini-program's `<live-pusher>`: the server answers with
+    /// an RTMP push URL, and announces the stream once the push arrives.
+    PublishRtmp {
+        confr_id: ConferenceId,
+        rtc_id: String,
+        stream_type: StreamType,
+        audio: bool,
+        video: bool,
+        #[serde(default)]
+        ext: Option<String>,
+    },
+    /// Play a stream in a mini-program's `<live-player>`: the answer is an RTMP play URL.
+    PlayRtmp {
+        confr_id: ConferenceId,
+        stream_id: StreamId,
+    },
     Unpublish {
         confr_id: ConferenceId,
         stream_id: StreamId,
@@ -141,6 +157,8 @@ impl Request {
             | Request::GrantRole { confr_id, .. }
             | Request::GetInfo { confr_id, .. }
             | Request::Publish { confr_id, .. }
+            | Request::PublishRtmp { confr_id, .. }
+            | Request::PlayRtmp { confr_id, .. }
             | Request::Unpublish { confr_id, .. }
             | Request::Subscribe { confr_id, .. }
             | Request::Unsubscribe { confr_id, .. }
@@ -218,6 +236,11 @@ pub enum Response {
     Subscribed {
         stream_id: StreamId,
         sdp: String,
+    },
+    /// Where a mini-program pushes (PublishRtmp) or plays (PlayRtmp) a stream.
+    Rtmp {
+        stream: StreamInfo,
+        url: String,
     },
     Done,
     Pong,

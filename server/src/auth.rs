@@ -40,6 +40,24 @@ pub struct Grant {
     pub exp: u64,
 }
 
+/// What an RTMP URL's token lets its holder do: push or play one stream. The RTMP
+/// server hands it back in its on_publish / on_play callbacks.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RtmpAction {
+    Push,
+    Play,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RtmpClaims {
+    pub cid: ConferenceId,
+    /// The stream id, which is also the RTMP stream name.
+    pub stream: String,
+    pub act: RtmpAction,
+    pub exp: u64,
+}
+
 /// The app's identity and signing keys.
 #[derive(Clone)]
 pub struct Keys {
@@ -48,6 +66,8 @@ pub struct Keys {
     user_dec: DecodingKey,
     grant_enc: EncodingKey,
     grant_dec: DecodingKey,
+    rtmp_enc: EncodingKey,
+    rtmp_dec: DecodingKey,
 }
 
 impl std::fmt::Debug for Keys {
@@ -62,12 +82,15 @@ impl std::fmt::Debug for Keys {
 impl Keys {
     pub fn new(app_id: &str, secret: &[u8]) -> Self {
         let grant_secret = [secret, b"/emedia-grant"].concat();
+        let rtmp_secret = [secret, b"/emedia-rtmp"].concat();
         Self {
             app_id: app_id.to_owned(),
             user_enc: EncodingKey::from_secret(secret),
             user_dec: DecodingKey::from_secret(secret),
             grant_enc: EncodingKey::from_secret(&grant_secret),
             grant_dec: DecodingKey::from_secret(&grant_secret),
+            rtmp_enc: EncodingKey::from_secret(&rtmp_secret),
+            rtmp_dec: DecodingKey::from_secret(&rtmp_secret),
         }
     }
 
@@ -136,6 +159,35 @@ impl Keys {
             return Err(ErrorBody::new(ErrorCode::TicketExpired, "ticket expired"));
         }
         Ok(grant)
+    }
+}
+
+impl Keys {
+    pub fn mint_rtmp(&self, claims: &RtmpClaims) -> String {
+        encode(&Header::new(Algorithm::HS256), claims, &self.rtmp_enc)
+            .expect("HS256 encoding of plain claims cannot fail")
+    }
+
+    /// Checks an RTMP URL's token for `act` on the stream `stream`.
+    pub fn verify_rtmp(
+        &self,
+        token: &str,
+        stream: &str,
+        act: RtmpAction,
+        now_secs: u64,
+    ) -> Result<RtmpClaims, ErrorBody> {
+        let invalid =
+            |why: &str| ErrorBody::new(ErrorCode::TokenInvalid, format!("stream token {why}"));
+        let claims = decode::<RtmpClaims>(token, &self.rtmp_dec, &strict_hs256(&["exp"]))
+            .map_err(|e| invalid(&format!("rejected: {e}")))?
+            .claims;
+        if claims.stream != stream || claims.act != act {
+            return Err(invalid("is for another stream or action"));
+        }
+        if claims.exp + LEEWAY_SECS < now_secs {
+            return Err(invalid("expired"));
+        }
+        Ok(claims)
     }
 }
 

@@ -47,6 +47,14 @@ pub struct ServeArgs {
     /// The IP clients reach the SFU at, when it differs from --rtc-listen's (NAT, 0.0.0.0).
     #[arg(long, env = "EMEDIA_RTC_PUBLIC_IP")]
     pub rtc_public_ip: Option<std::net::IpAddr>,
+    /// Mini-program push URL template, e.g. rtmp://HOST/live/{streamId}?token={token}
+    /// (an RTMP server such as nginx-rtmp, whose on_publish / on_publish_done
+    /// callbacks point at this server's /rtmp/ endpoints).
+    #[arg(long, env = "EMEDIA_RTMP_PUSH_URL", requires = "rtmp_play_url")]
+    pub rtmp_push_url: Option<String>,
+    /// Mini-program play URL template, e.g. rtmp://HOST/live/{streamId}?token={token}.
+    #[arg(long, env = "EMEDIA_RTMP_PLAY_URL", requires = "rtmp_push_url")]
+    pub rtmp_play_url: Option<String>,
     /// Folder served at / (the demo app).
     #[arg(long, env = "EMEDIA_DEMO_DIR", default_value = "demo")]
     pub demo_dir: PathBuf,

@@ -1,12 +1,13 @@
-//! HTTP surface: /ws signaling, /healthz, /metrics, /dev/token, the demo and the package.
+//! HTTP surface: /ws signaling, /healthz, /metrics, /dev/token, the RTMP server's
+//! callbacks (/rtmp/...), the demo and the package.
 
-use crate::hub::{Hub, Outgoing};
+use crate::hub::{Hub, Outgoing, RtmpCall};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use emedia_protocol::MAX_FRAME_BYTES;
 use futures_util::{SinkExt, StreamExt};
@@ -31,6 +32,7 @@ pub fn router(state: AppState, demo_dir: PathBuf, pkg_dir: PathBuf) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/dev/token", get(dev_token))
+        .route("/rtmp/{call}", post(rtmp_callback))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .fallback_service(ServeDir::new(demo_dir))
         .with_state(state)
@@ -89,6 +91,43 @@ async fn dev_token(
         Json(serde_json::json!({ "user": q.user, "token": token })),
     )
         .into_response()
+}
+
+/// What nginx-rtmp posts: the stream name, and the push or play URL's query
+/// arguments (our token among them).
+#[derive(Deserialize)]
+struct RtmpForm {
+    name: String,
+    #[serde(default)]
+    token: String,
+}
+
+/// 2xx lets the push or play go on; anything else makes the RTMP server drop it.
+async fn rtmp_callback(
+    State(s): State<AppState>,
+    Path(call): Path<String>,
+    form: Result<Form<RtmpForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let call = match call.as_str() {
+        "on_publish" => RtmpCall::Publish,
+        "on_publish_done" => RtmpCall::PublishDone,
+        "on_play" => RtmpCall::Play,
+        _ => return (StatusCode::NOT_FOUND, "unknown RTMP callback").into_response(),
+    };
+    let Ok(Form(form)) = form else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "expected name= and token= form fields",
+        )
+            .into_response();
+    };
+    match s.hub.rtmp(call, &form.name, &form.token) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => {
+            tracing::info!(?call, stream = %form.name, code = e.code.code(), msg = %e.message, "RTMP callback refused");
+            (StatusCode::FORBIDDEN, e.message).into_response()
+        }
+    }
 }
 
 async fn ws_upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {

@@ -3,6 +3,7 @@
 //! plain mutex is enough, and dispatching under it keeps every member's events in order.
 
 use crate::core::{Core, MediaCommand, MediaEvent, Output, SessionId};
+use emedia_protocol::ErrorBody;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -39,6 +40,14 @@ pub struct Stats {
     pub streams: usize,
     /// Peer connections the SFU holds.
     pub peers: usize,
+}
+
+/// The RTMP server's callbacks (nginx-rtmp's on_publish, on_publish_done, on_play).
+#[derive(Clone, Copy, Debug)]
+pub enum RtmpCall {
+    Publish,
+    PublishDone,
+    Play,
 }
 
 pub fn now_ms() -> u64 {
@@ -126,6 +135,18 @@ impl Hub {
             .core
             .keys()
             .mint_user_token(user, now_ms() / 1000, ttl_secs)
+    }
+
+    /// A callback of the RTMP server about a mini-program's push or play.
+    pub fn rtmp(&self, call: RtmpCall, name: &str, token: &str) -> Result<(), ErrorBody> {
+        let mut inner = self.lock();
+        let result = match call {
+            RtmpCall::Publish => inner.core.rtmp_push_started(name, token, now_ms()),
+            RtmpCall::PublishDone => inner.core.rtmp_push_ended(name, token),
+            RtmpCall::Play => inner.core.rtmp_play_allowed(name, token, now_ms()),
+        };
+        inner.flush();
+        result
     }
 
     /// Runs the core's timers until the process ends.

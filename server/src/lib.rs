@@ -9,7 +9,7 @@ pub mod sfu;
 
 use crate::auth::Keys;
 use crate::config::{ServeArgs, MIN_SECRET_BYTES};
-use crate::core::{Core, CoreConfig};
+use crate::core::{Core, CoreConfig, RtmpUrls};
 use crate::hub::Hub;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,6 +44,13 @@ pub async fn start(args: ServeArgs) -> Result<Running, String> {
     let core_config = CoreConfig {
         ticket_ttl_secs: args.ticket_ttl,
         empty_conference_ttl_ms: args.empty_conference_ttl * 1000,
+        rtmp: match (&args.rtmp_push_url, &args.rtmp_play_url) {
+            (Some(push), Some(play)) => Some(RtmpUrls {
+                push: push.clone(),
+                play: play.clone(),
+            }),
+            _ => None,
+        },
     };
     let core = Core::new(
         core_config,

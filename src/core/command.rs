@@ -43,6 +43,11 @@ pub enum Outcome {
         stream_id: StreamId,
         sdp: String,
     },
+    /// A mini-program's push or play URL.
+    Rtmp {
+        stream: StreamInfo,
+        url: String,
+    },
     Done,
 }
 

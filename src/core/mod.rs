@@ -352,7 +352,7 @@ impl Client {
             (Waiting::TicketForJoin(op, _), Err(e)) => self.complete(op, Err(e)),
             (Waiting::Op(op, cmd), Ok(r)) => self.finish(op, cmd, r),
             (Waiting::Op(op, _), Err(e)) => self.complete(op, Err(e)),
-            (Waiting::TicketForJoin(op, _), Ok(other)) => self.unexpected(op, other),
+            (Waiting::TicketForJoin(op, _), Ok(_)) => self.unexpected(op),
         }
     }
 
@@ -448,6 +448,19 @@ impl Client {
                 self.complete(op, Ok(Outcome::Published { stream, sdp }));
             }
             (
+                Command::Send(Request::PublishRtmp { confr_id, .. }),
+                Response::Rtmp { stream, url },
+            ) => {
+                if let Some(conf) = self.conferences.get_mut(&confr_id) {
+                    conf.published.insert(stream.id.clone());
+                    conf.upsert_stream(stream.clone());
+                }
+                self.complete(op, Ok(Outcome::Rtmp { stream, url }));
+            }
+            (Command::Send(Request::PlayRtmp { .. }), Response::Rtmp { stream, url }) => {
+                self.complete(op, Ok(Outcome::Rtmp { stream, url }))
+            }
+            (
                 Command::Send(Request::Subscribe { confr_id, .. }),
                 Response::Subscribed { stream_id, sdp },
             ) => {
@@ -508,15 +521,13 @@ impl Client {
                 }
                 self.complete(op, Ok(Outcome::Done));
             }
-            (_, other) => self.unexpected(op, other),
+            (_, _) => self.unexpected(op),
         }
     }
 
-    fn unexpected(&mut self, op: OpId, resp: Response) {
-        let e = SdkError::new(
-            ErrorCode::BadRequest,
-            format!("unexpected reply from the server: {resp:?}"),
-        );
+    fn unexpected(&mut self, op: OpId) {
+        // No `{resp:?}`: Debug for every protocol type would cost the wasm kilobytes.
+        let e = SdkError::new(ErrorCode::BadRequest, "unexpected reply from the server");
         self.complete(op, Err(e));
     }
 

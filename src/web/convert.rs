@@ -273,6 +273,7 @@ pub fn outcome(out: &Outcome) -> JsValue {
         // pubStream and subStream build their own results from these.
         Outcome::Published { stream: s, .. } => s.id.as_str().into(),
         Outcome::Subscribed { stream_id, .. } => stream_id.as_str().into(),
+        Outcome::Rtmp { stream, .. } => stream.id.as_str().into(),
         Outcome::Done => JsValue::UNDEFINED,
     }
 }

@@ -33,6 +33,10 @@ pub struct Driver {
     pub core: Client,
     pub hooks: Hooks,
     pub socket_factory: Option<Function>,
+    /// In a WeChat mini-program: media through live-pusher / live-player (RTMP).
+    pub mini_program: bool,
+    /// This page's RTMP pushes by stream id, to push again after a lost connection.
+    pub rtmp_pushes: VecMap<emedia_protocol::StreamId, emedia_protocol::Request>,
     socket: Option<JsSocket>,
     pub local: LocalPeers,
     timer: Option<(u64, Timeout)>,

@@ -7,6 +7,7 @@ mod driver;
 mod hooks;
 mod media;
 mod publish;
+mod rtmp;
 mod socket;
 mod subscribe;
 
@@ -53,6 +54,11 @@ impl Manager {
         settle(Box::pin(fut))
     }
 
+    /// Configured by the mini-program entry: media goes over RTMP.
+    fn mini_program(&self) -> bool {
+        self.shared.borrow().mini_program
+    }
+
     fn run(&self, cmd: Result<Command, SdkError>) -> Promise {
         match cmd {
             Ok(cmd) => driver::call(&self.shared, cmd),
@@ -80,7 +86,11 @@ impl Manager {
         // Read every option before borrowing the driver: reading may run the app's getters.
         let server = convert::get(&options, "server");
         let factory = convert::get(&options, "socketFactory");
+        let mini_program = convert::get(&options, "miniProgram");
         let mut d = self.shared.borrow_mut();
+        if !mini_program.is_undefined() {
+            d.mini_program = mini_program.is_truthy();
+        }
         if !server.is_undefined() {
             let url = convert::string(&server, "server").map_err(|e| convert::error(&e))?;
             d.core.set_server(&url).map_err(|e| convert::error(&e))?;
@@ -259,17 +269,33 @@ impl Manager {
     /// or `pubStream({stream, rtcId, ext, confrId})`: resolves `{id, rtcId, stream, confrId}`.
     #[wasm_bindgen(js_name = pubStream)]
     pub fn pub_stream(&self, options: JsValue) -> Promise {
+        if self.mini_program() {
+            return self.media(rtmp::publish(self.shared.clone(), options));
+        }
         self.media(publish::publish(self.shared.clone(), options))
     }
 
     #[wasm_bindgen(js_name = unpubStream)]
     pub fn unpub_stream(&self, stream_id: JsValue) -> Promise {
+        if self.mini_program() {
+            return self.media(rtmp::unpublish(self.shared.clone(), stream_id));
+        }
         self.media(publish::unpublish(self.shared.clone(), stream_id))
+    }
+
+    /// Mini-programs: a live-pusher / live-player `bindstatechange` event. Resolves
+    /// `{id, data: {rtmp}}` with a fresh URL after a lost connection, else null.
+    #[wasm_bindgen(js_name = onStateChange)]
+    pub fn on_state_change(&self, event: JsValue, stream_id: JsValue) -> Promise {
+        self.media(rtmp::state_change(self.shared.clone(), event, stream_id))
     }
 
     /// `subStream(streamId, {audio, video})`: resolves `{id, stream}`.
     #[wasm_bindgen(js_name = subStream)]
     pub fn sub_stream(&self, stream_id: JsValue, options: JsValue) -> Promise {
+        if self.mini_program() {
+            return self.media(rtmp::play(self.shared.clone(), stream_id));
+        }
         self.media(subscribe::subscribe(
             self.shared.clone(),
             stream_id,

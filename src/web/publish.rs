@@ -106,7 +106,7 @@ fn first_track(tracks: Array) -> Option<MediaStreamTrack> {
 }
 
 /// Which conference: the one named in the options, else the one joined last.
-fn conference_for(shared: &Shared, options: &JsValue) -> Result<ConferenceId, SdkError> {
+pub(super) fn conference_for(shared: &Shared, options: &JsValue) -> Result<ConferenceId, SdkError> {
     let named = convert::get(options, "confrId");
     if !named.is_undefined() {
         return convert::confr_id(&named);

@@ -13,6 +13,7 @@ mod conference;
 mod media;
 mod outbox;
 mod publishing;
+mod rtmp;
 mod store;
 mod streams;
 mod subscribing;
@@ -21,6 +22,7 @@ mod validate;
 pub use conference::{Conference, Seat};
 pub use media::{MediaCommand, MediaEvent, PeerId};
 pub use outbox::{Output, SessionId};
+pub use rtmp::RtmpUrls;
 pub use store::{ConferenceStore, MemoryStore};
 pub use streams::{Negotiation, PeerRole, Stream};
 
@@ -40,6 +42,9 @@ pub struct CoreConfig {
     pub ticket_ttl_secs: u64,
     /// How long a created conference waits for its first member.
     pub empty_conference_ttl_ms: u64,
+    /// Mini-program media: where pushes and plays go (none: pubStream in a
+    /// mini-program is refused with -507).
+    pub rtmp: Option<RtmpUrls>,
 }
 
 impl Default for CoreConfig {
@@ -47,6 +52,7 @@ impl Default for CoreConfig {
         Self {
             ticket_ttl_secs: 600,
             empty_conference_ttl_ms: 120_000,
+            rtmp: None,
         }
     }
 }
@@ -264,6 +270,27 @@ impl<S: ConferenceStore> Core<S> {
                 Ok(Response::Done)
             }
             Request::Destroy { confr_id } => self.destroy(sid, &confr_id),
+            Request::PublishRtmp {
+                confr_id,
+                rtc_id,
+                stream_type,
+                audio,
+                video,
+                ext,
+            } => {
+                let draft = publishing::Draft {
+                    rtc_id,
+                    stream_type,
+                    audio,
+                    video,
+                    ext,
+                };
+                self.publish_rtmp(sid, &confr_id, draft, now_ms)
+            }
+            Request::PlayRtmp {
+                confr_id,
+                stream_id,
+            } => self.play_rtmp(sid, &confr_id, &stream_id, now_ms),
             Request::Kick { confr_id, members } => self.kick(sid, &confr_id, &members, now_ms),
             Request::GrantRole {
                 confr_id,

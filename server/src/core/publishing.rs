@@ -99,7 +99,33 @@ impl<S: ConferenceStore> Core<S> {
         d: Draft,
         sdp: String,
     ) -> Result<(), ErrorBody> {
-        let seat = self.own_seat(sid, confr_id)?.clone();
+        let member = self.check_publish(sid, confr_id, &d, Some(&sdp))?;
+        let stream_id = StreamId(self.new_id('S'));
+        let peer = self.new_peer(confr_id);
+        let stream = Stream {
+            info: d.into_info(stream_id, member),
+            owner: sid,
+            peer: Some(peer),
+            state: Negotiation::Pending { rid },
+            subscribers: Vec::new(),
+        };
+        if let Some(conf) = self.store.get_mut(confr_id) {
+            conf.streams.insert(stream);
+        }
+        self.out.media(MediaCommand::Publish { peer, offer: sdp });
+        Ok(())
+    }
+
+    /// Whether this member may publish this stream (and this offer, for WebRTC);
+    /// the publisher's member id if so.
+    pub(super) fn check_publish(
+        &self,
+        sid: SessionId,
+        confr_id: &ConferenceId,
+        d: &Draft,
+        sdp: Option<&str>,
+    ) -> Result<MemberId, ErrorBody> {
+        let seat = self.own_seat(sid, confr_id)?;
         if seat.member.role == Role::Audience {
             return Err(err(
                 ErrorCode::IllegalRights,
@@ -117,7 +143,9 @@ impl<S: ConferenceStore> Core<S> {
                 "a stream needs audio or video",
             ));
         }
-        check_sdp(&sdp)?;
+        if let Some(sdp) = sdp {
+            check_sdp(sdp)?;
+        }
         let conf = self.find(confr_id)?;
         if conf.streams.rtc_id_taken(&seat.member.id, &d.rtc_id) {
             return Err(err(
@@ -125,32 +153,8 @@ impl<S: ConferenceStore> Core<S> {
                 format!("rtcId {} is already published", d.rtc_id),
             ));
         }
-        limits(conf, &d)?;
-        let stream_id = StreamId(self.new_id('S'));
-        let peer = self.new_peer(confr_id);
-        let info = StreamInfo {
-            id: stream_id,
-            mem_id: seat.member.id.clone(),
-            rtc_id: d.rtc_id,
-            stream_type: d.stream_type,
-            audio: d.audio,
-            video: d.video,
-            aoff: false,
-            voff: false,
-            ext: d.ext,
-        };
-        let stream = Stream {
-            info,
-            owner: sid,
-            peer,
-            state: Negotiation::Pending { rid },
-            subscribers: Vec::new(),
-        };
-        if let Some(conf) = self.store.get_mut(confr_id) {
-            conf.streams.insert(stream);
-        }
-        self.out.media(MediaCommand::Publish { peer, offer: sdp });
-        Ok(())
+        limits(conf, d)?;
+        Ok(seat.member.id.clone())
     }
 
     pub(super) fn unpublish(
@@ -279,7 +283,7 @@ impl<S: ConferenceStore> Core<S> {
     }
 
     /// Ends a stream everywhere. `except` is not told (it asked for this).
-    fn end_stream(
+    pub(super) fn end_stream(
         &mut self,
         confr_id: &ConferenceId,
         stream_id: &StreamId,
@@ -307,6 +311,7 @@ impl<S: ConferenceStore> Core<S> {
         };
         match stream.state {
             Negotiation::Pending { rid } => self.out.reply(stream.owner, rid, Err(why)),
+            Negotiation::AwaitingPush => {}
             Negotiation::Live => {
                 let event = Event::StreamRemoved {
                     confr_id: confr_id.clone(),
@@ -319,7 +324,9 @@ impl<S: ConferenceStore> Core<S> {
             self.settle_dropped_subscription(confr_id, stream_id, sub);
         }
         // Closing the publisher also ends its routes in every subscriber connection.
-        self.close_peer(stream.peer);
+        if let Some(peer) = stream.peer {
+            self.close_peer(peer);
+        }
     }
 
     /// Ends every stream a member publishes; `tell_owner` when it stays in the conference.
@@ -362,7 +369,9 @@ impl<S: ConferenceStore> Core<S> {
                     );
                 }
             }
-            self.close_peer(stream.peer);
+            if let Some(peer) = stream.peer {
+                self.close_peer(peer);
+            }
         }
         for sub in conf.streams.subscriber_peers() {
             self.close_peer(sub.peer);
@@ -371,12 +380,28 @@ impl<S: ConferenceStore> Core<S> {
 }
 
 /// A publish request's stream fields.
-struct Draft {
-    rtc_id: String,
-    stream_type: StreamType,
-    audio: bool,
-    video: bool,
-    ext: Option<String>,
+pub(super) struct Draft {
+    pub rtc_id: String,
+    pub stream_type: StreamType,
+    pub audio: bool,
+    pub video: bool,
+    pub ext: Option<String>,
+}
+
+impl Draft {
+    pub fn into_info(self, id: StreamId, publisher: MemberId) -> StreamInfo {
+        StreamInfo {
+            id,
+            mem_id: publisher,
+            rtc_id: self.rtc_id,
+            stream_type: self.stream_type,
+            audio: self.audio,
+            video: self.video,
+            aoff: false,
+            voff: false,
+            ext: self.ext,
+        }
+    }
 }
 
 fn limits(conf: &Conference, d: &Draft) -> Result<(), ErrorBody> {

@@ -13,6 +13,9 @@ pub enum Negotiation {
     Pending {
         rid: u32,
     },
+    /// A mini-program's stream: its push URL is handed out, the RTMP push has not
+    /// arrived yet (nothing waits for a reply; nobody has been told of it).
+    AwaitingPush,
     Live,
 }
 
@@ -46,7 +49,8 @@ pub struct PendingOffer {
 pub struct Stream {
     pub info: StreamInfo,
     pub owner: SessionId,
-    pub peer: PeerId,
+    /// The SFU peer receiving it; none for a stream pushed over RTMP.
+    pub peer: Option<PeerId>,
     pub state: Negotiation,
     pub subscribers: Vec<Subscription>,
 }
@@ -168,7 +172,7 @@ impl Streams {
     }
 
     pub fn role_of(&self, peer: PeerId) -> Option<PeerRole> {
-        if let Some(s) = self.list.iter().find(|s| s.peer == peer) {
+        if let Some(s) = self.list.iter().find(|s| s.peer == Some(peer)) {
             return Some(PeerRole::Publisher(s.info.id.clone()));
         }
         self.subscriber_peers

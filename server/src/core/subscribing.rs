@@ -49,7 +49,12 @@ impl<S: ConferenceStore> Core<S> {
                 "name the m-lines added for the stream (audioMid, videoMid)",
             ));
         }
-        let source = stream.peer;
+        let Some(source) = stream.peer else {
+            return Err(err(
+                ErrorCode::NotSupported,
+                "that stream is pushed over RTMP by a mini-program: play it with subStream in a mini-program",
+            ));
+        };
         let existing = self
             .find(confr_id)?
             .streams
@@ -118,7 +123,7 @@ impl<S: ConferenceStore> Core<S> {
         let source = stream.peer;
         let peer = conf.streams.subscriber_peer(sid).map(|p| p.peer);
         self.settle_dropped_subscription(confr_id, stream_id, &sub);
-        if let Some(peer) = peer {
+        if let (Some(peer), Some(source)) = (peer, source) {
             self.out.media(MediaCommand::Unroute { peer, source });
         }
         Ok(Response::Done)
@@ -143,8 +148,9 @@ impl<S: ConferenceStore> Core<S> {
         {
             return Err(err(ErrorCode::BadRequest, "not subscribed to this stream"));
         }
-        let source = stream.peer;
-        self.out.media(MediaCommand::RequestKeyframe { source });
+        if let Some(source) = stream.peer {
+            self.out.media(MediaCommand::RequestKeyframe { source });
+        }
         Ok(Response::Done)
     }
 

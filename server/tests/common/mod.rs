@@ -29,6 +29,8 @@ pub fn args() -> ServeArgs {
         empty_conference_ttl: 120,
         rtc_listen: "127.0.0.1:0".parse().unwrap(),
         rtc_public_ip: None,
+        rtmp_push_url: None,
+        rtmp_play_url: None,
         demo_dir: "demo".into(),
         pkg_dir: "pkg".into(),
     }
