@@ -163,6 +163,26 @@ export interface EmediaOptions {
   /** The emedia-server base URL, http(s) or ws(s); default: the page's origin. */
   server?: string;
   socketFactory?: (url: string) => SocketLike;
+  /** CommonJS entry only, right after require(): where the wasm is (a path inside the
+   * mini-program package, or a URL), or its bytes / compiled module. */
+  wasmPath?: string;
+  wasm?: BufferSource | WebAssembly.Module;
+}
+
+/** What pubStream / subStream resolve in a mini-program: the `<live-pusher>` /
+ * `<live-player>` source. */
+export interface RtmpStream {
+  id: string;
+  data: { rtmp: string };
+  /** pubStream only. */
+  rtcId?: string;
+  confrId?: string;
+}
+
+/** A live-pusher / live-player `bindstatechange` event. */
+export interface LiveStateChangeEvent {
+  detail: { code: number };
+  currentTarget?: { id?: string; dataset?: { streamId?: string } };
 }
 
 /** `emedia.mgr`. */
@@ -193,6 +213,9 @@ export declare class Manager {
   pauseVideo(streamId: string): Promise<void>;
   resumeVideo(streamId: string): Promise<void>;
   getStats(streamId: string): Promise<RTCStatsReport>;
+  /** Mini-programs: pass live-pusher / live-player state changes; resolves a fresh
+   * URL after a lost connection (the pusher's under a new stream id), else null. */
+  onStateChange(event: LiveStateChangeEvent, streamId?: string): Promise<RtmpStream | null>;
 
   readonly ConfrType: ConfrTypes;
   readonly Role: Roles;
@@ -214,6 +237,9 @@ export interface Emedia {
   mgr: Manager;
   /** Resolves with `emedia` when the SDK can be used. */
   ready: Promise<Emedia>;
+  /** CommonJS entry: true in a WeChat mini-program, where pubStream(rtcId) and
+   * subStream(streamId) resolve {@link RtmpStream} instead. */
+  miniProgram?: boolean;
   config(options: EmediaOptions): void;
 }
 
