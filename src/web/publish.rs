@@ -124,17 +124,21 @@ pub(super) fn conference_for(shared: &Shared, options: &JsValue) -> Result<Confe
         })
 }
 
-/// `pubStream(options)`: resolves `{id, rtcId, stream, confrId}`.
-pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkError> {
-    // emedia's mini-program form: pubStream(rtcId).
-    let options = match options.as_string() {
+/// emedia's mini-program form `pubStream(rtcId)` as options `{rtcId}`.
+pub(super) fn pub_options(options: JsValue) -> JsValue {
+    match options.as_string() {
         Some(rtc_id) => {
             let o = Object::new();
             let _ = Reflect::set(&o, &"rtcId".into(), &rtc_id.into());
             o.into()
         }
         None => options,
-    };
+    }
+}
+
+/// `pubStream(options)`: resolves `{id, rtcId, stream, confrId}`.
+pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkError> {
+    let options = pub_options(options);
     let confr_id = conference_for(&shared, &options)?;
     let screen = convert::get(&options, "screen").is_truthy()
         || convert::get(&options, "type").as_string().as_deref() == Some("desktop");

@@ -6,7 +6,7 @@
 
 use super::convert;
 use super::driver::{self, Shared};
-use super::publish::conference_for;
+use super::publish::{conference_for, pub_options};
 use crate::core::{Command, Outcome, SdkError};
 use emedia_protocol::{ConferenceId, ErrorCode, Request, StreamId, StreamInfo, StreamType};
 use js_sys::{Object, Reflect};
@@ -19,14 +19,7 @@ const PLAYER_DISCONNECTED: i32 = -2301;
 
 /// `pubStream(rtcId)` or `pubStream({rtcId, confrId, audio, video, type, ext})`.
 pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkError> {
-    let options = match options.as_string() {
-        Some(rtc_id) => {
-            let o = Object::new();
-            let _ = Reflect::set(&o, &"rtcId".into(), &rtc_id.into());
-            o.into()
-        }
-        None => options,
-    };
+    let options = pub_options(options);
     let confr_id = conference_for(&shared, &options)?;
     let rtc_id = match convert::opt_string(&convert::get(&options, "rtcId"), "rtcId")? {
         Some(id) => id,
