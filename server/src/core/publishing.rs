@@ -34,6 +34,18 @@ pub(super) fn check_sdp(sdp: &str) -> Result<(), ErrorBody> {
 }
 
 impl<S: ConferenceStore> Core<S> {
+    /// A stream of a conference, or the -554 a member gets for a wrong id.
+    pub(super) fn find_stream(
+        &self,
+        confr_id: &ConferenceId,
+        stream_id: &StreamId,
+    ) -> Result<&Stream, ErrorBody> {
+        self.find(confr_id)?
+            .streams
+            .get(stream_id)
+            .ok_or_else(|| no_stream(stream_id))
+    }
+
     pub(super) fn new_peer(&mut self, confr_id: &ConferenceId) -> PeerId {
         let peer = PeerId(self.next_peer);
         self.next_peer += 1;
@@ -207,11 +219,7 @@ impl<S: ConferenceStore> Core<S> {
         stream_id: &StreamId,
     ) -> Result<(), ErrorBody> {
         let seat = self.own_seat(sid, confr_id)?;
-        let stream = self
-            .find(confr_id)?
-            .streams
-            .get(stream_id)
-            .ok_or_else(|| no_stream(stream_id))?;
+        let stream = self.find_stream(confr_id, stream_id)?;
         if stream.info.mem_id != seat.member.id {
             return Err(err(ErrorCode::IllegalRights, "that stream is not yours"));
         }

@@ -82,11 +82,7 @@ impl<S: ConferenceStore> Core<S> {
         now_ms: u64,
     ) -> Reply {
         self.own_seat(sid, confr_id)?;
-        let stream = self
-            .find(confr_id)?
-            .streams
-            .get(stream_id)
-            .ok_or_else(|| no_stream(stream_id))?;
+        let stream = self.find_stream(confr_id, stream_id)?;
         if stream.peer.is_some() {
             return Err(err(
                 ErrorCode::NotSupported,

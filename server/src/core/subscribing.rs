@@ -26,11 +26,7 @@ impl<S: ConferenceStore> Core<S> {
     ) -> Result<(), ErrorBody> {
         self.own_seat(sid, confr_id)?;
         check_sdp(&offer.sdp)?;
-        let stream = self
-            .find(confr_id)?
-            .streams
-            .get(stream_id)
-            .ok_or_else(|| no_stream(stream_id))?;
+        let stream = self.find_stream(confr_id, stream_id)?;
         if stream.state != Negotiation::Live {
             return Err(err(
                 ErrorCode::PublishInactive,
@@ -136,11 +132,7 @@ impl<S: ConferenceStore> Core<S> {
         stream_id: &StreamId,
     ) -> Reply {
         self.own_seat(sid, confr_id)?;
-        let stream = self
-            .find(confr_id)?
-            .streams
-            .get(stream_id)
-            .ok_or_else(|| no_stream(stream_id))?;
+        let stream = self.find_stream(confr_id, stream_id)?;
         if !stream
             .subscribers
             .iter()
