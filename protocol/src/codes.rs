@@ -62,6 +62,8 @@ numeric_enum! {
         ConferenceInvalid = -506,
         NotSupported = -507,
         WrongPassword = -508,
+        /// The client's protocol is not supported, or it hit a server limit (message
+        /// rate, conferences, members).
         ClientNotSupported = -510,
         SubscribeNoCodec = -520,
         TooManyMembers = -522,
@@ -96,7 +98,8 @@ numeric_enum! {
     MemberExitReason: u8 as "u8" {
         /// The member called exitConference.
         Left = 0,
-        /// The member stopped answering (liveness timeout).
+        /// The member timed out: its connection went silent or dropped, and it did not
+        /// come back within the liveness timeout.
         NoResponse = 1,
         /// The member's network failed.
         Network = 4,
@@ -125,7 +128,7 @@ impl ErrorCode {
             ErrorCode::ConferenceInvalid => "conference invalid",
             ErrorCode::NotSupported => "operation not supported",
             ErrorCode::WrongPassword => "wrong password",
-            ErrorCode::ClientNotSupported => "client not supported",
+            ErrorCode::ClientNotSupported => "client not supported or server limit reached",
             ErrorCode::SubscribeNoCodec => "subscribe failed: no common codec",
             ErrorCode::TooManyMembers => "too many members",
             ErrorCode::TooManyTalkers => "too many talkers",

@@ -143,6 +143,19 @@ pub enum Request {
         voff: bool,
     },
     Ping,
+    /// Sent every few seconds: keeps the session alive and tells the server how many
+    /// events of this session the client has received, so it can forget them.
+    Heartbeat {
+        received: u64,
+    },
+    /// Instead of `auth` on a new connection after the old one dropped: take over the
+    /// session `session` (the key `authed` gave). `received` counts the events the
+    /// client got; the server resends the ones after it, right after the reply.
+    Resume {
+        session: String,
+        received: u64,
+        protocol: u32,
+    },
 }
 
 impl Request {
@@ -167,12 +180,18 @@ impl Request {
             Request::Auth { .. }
             | Request::CreateConference { .. }
             | Request::JoinRoom { .. }
-            | Request::Ping => None,
+            | Request::Ping
+            | Request::Heartbeat { .. }
+            | Request::Resume { .. } => None,
         }
     }
 }
 
 /// Server → client.
+///
+/// Events are counted, not numbered: the n-th `event` a session receives is its
+/// event n, on whichever connection it arrived. `heartbeat` and `resume` send that
+/// count back, so a resumed session gets exactly the events it missed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerMessage {
@@ -214,6 +233,12 @@ pub enum Response {
         user: String,
         app_id: String,
         protocol: u32,
+        /// The key that resumes this session on a new connection: a secret, like the token.
+        session: String,
+    },
+    /// The session is back on this connection; missed events follow the reply.
+    Resumed {
+        user: String,
     },
     /// createConference: the conference and an ADMIN ticket for its creator.
     Created {

@@ -41,6 +41,27 @@ pub struct ServeArgs {
     /// How long a created conference waits for its first member, in seconds.
     #[arg(long, env = "EMEDIA_EMPTY_CONFERENCE_TTL", default_value_t = 120)]
     pub empty_conference_ttl: u64,
+    /// How long a client may stay silent (no message, no pong) or disconnected before
+    /// its session ends and the others see it leave, in milliseconds. A client that
+    /// reconnects within it resumes unnoticed.
+    #[arg(long, env = "EMEDIA_LIVENESS_TIMEOUT_MS", default_value_t = 15_000)]
+    pub liveness_timeout_ms: u64,
+    /// Messages one connection may send in a burst.
+    #[arg(long, env = "EMEDIA_RATE_BURST", default_value_t = 100)]
+    pub rate_burst: u32,
+    /// Messages per second one connection may send over time; beyond it messages are
+    /// refused with -510, and a connection that keeps on is closed with 1008.
+    #[arg(long, env = "EMEDIA_RATE_PER_SEC", default_value_t = 50)]
+    pub rate_per_sec: u32,
+    /// Open signaling connections from one IP address at most.
+    #[arg(long, env = "EMEDIA_MAX_CONNECTIONS_PER_IP", default_value_t = 64)]
+    pub max_connections_per_ip: usize,
+    /// Conferences held at once at most.
+    #[arg(long, env = "EMEDIA_MAX_CONFERENCES", default_value_t = 10_000)]
+    pub max_conferences: usize,
+    /// Members of one conference at most, whatever the conference's own config says.
+    #[arg(long, env = "EMEDIA_MAX_MEMBERS", default_value_t = 1000)]
+    pub max_members: usize,
     /// UDP address of the SFU; every peer connection shares this one port.
     #[arg(long, env = "EMEDIA_RTC_LISTEN", default_value = "127.0.0.1:0")]
     pub rtc_listen: SocketAddr,

@@ -1,23 +1,29 @@
 //! HTTP surface: /ws signaling, /healthz, /metrics, /dev/token, the RTMP server's
 //! callbacks (/rtmp/...), the demo and the package.
 
+use crate::core::ConnId;
 use crate::hub::{Hub, Outgoing, RtmpCall};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use emedia_protocol::MAX_FRAME_BYTES;
+use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
 use tower_http::services::ServeDir;
 
 /// Close code for a frame over [`MAX_FRAME_BYTES`] (RFC 6455: message too big).
 const CLOSE_TOO_BIG: u16 = 1009;
+/// Close code for a text frame that is not UTF-8 (RFC 6455: invalid frame payload data).
+const CLOSE_BAD_DATA: u16 = 1007;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -130,64 +136,120 @@ async fn rtmp_callback(
     }
 }
 
-async fn ws_upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
+async fn ws_upgrade(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let Some((conn, outgoing)) = s.hub.connect(peer.ip()) else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many connections from this address",
+        )
+            .into_response();
+    };
+    let hub = s.hub.clone();
     // tungstenite's own limit sits above ours, so an oversized frame reaches us and is
     // answered with a proper 1009 close rather than a dropped connection.
     ws.max_message_size(MAX_FRAME_BYTES * 16)
         .max_frame_size(MAX_FRAME_BYTES * 16)
-        .on_upgrade(move |socket| serve_socket(s.hub, socket))
+        .on_failed_upgrade({
+            let hub = hub.clone();
+            move |_| hub.disconnect(conn, peer.ip(), false)
+        })
+        .on_upgrade(move |socket| serve_socket(hub, conn, peer.ip(), outgoing, socket))
 }
 
-async fn serve_socket(hub: Arc<Hub>, socket: WebSocket) {
-    let (sid, mut outgoing) = hub.connect();
+/// How a connection ended, as far as the session is concerned.
+enum End {
+    /// The client closed with 1000 / 1001: it is gone for good.
+    Goodbye,
+    /// Dropped, or closed in a way that may be followed by a resume.
+    Lost,
+    /// We close it, with this code.
+    Refused(u16, &'static str),
+}
+
+async fn serve_socket(
+    hub: Arc<Hub>,
+    conn: ConnId,
+    ip: IpAddr,
+    mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
+    socket: WebSocket,
+) {
     let (mut tx, mut rx) = socket.split();
-    let (close_tx, mut close_rx) = tokio::sync::oneshot::channel::<(u16, &'static str)>();
+    let (close_tx, mut close_rx) = oneshot::channel::<(u16, &'static str)>();
+    let mut ping = tokio::time::interval(hub.ping_interval());
     let writer = tokio::spawn(async move {
         loop {
-            tokio::select! {
+            let frame = tokio::select! {
                 // A requested close wins over a queue that closed because we are leaving.
                 biased;
-                close = &mut close_rx => {
-                    if let Ok((code, reason)) = close {
-                        let frame = CloseFrame { code, reason: reason.into() };
-                        let _ = tx.send(Message::Close(Some(frame))).await;
-                    }
-                    break;
-                }
+                close = &mut close_rx => match close {
+                    Ok((code, reason)) => Message::Close(Some(CloseFrame { code, reason: reason.into() })),
+                    Err(_) => break,
+                },
                 msg = outgoing.recv() => match msg {
-                    Some(Outgoing::Text(t)) => if tx.send(Message::Text(t.into())).await.is_err() { break },
+                    Some(Outgoing::Text(t)) => Message::Text(t.into()),
+                    Some(Outgoing::Close(code, reason)) => Message::Close(Some(CloseFrame { code, reason: reason.into() })),
                     None => break,
                 },
+                // Browsers answer pings by themselves: a pong proves the client is there
+                // even while its page has nothing to say.
+                _ = ping.tick() => Message::Ping(Default::default()),
+            };
+            let closing = matches!(frame, Message::Close(_));
+            if tx.send(frame).await.is_err() || closing {
+                break;
             }
         }
     });
-    let mut close_tx = Some(close_tx);
-    let mut close = |code, reason| {
-        if let Some(tx) = close_tx.take() {
-            let _ = tx.send((code, reason));
-        }
-    };
-    while let Some(msg) = rx.next().await {
-        let text = match msg {
-            Ok(Message::Text(t)) => t.to_string(),
-            Ok(Message::Binary(b)) => String::from_utf8_lossy(&b).into_owned(),
-            Ok(Message::Close(_)) => break,
-            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
-            Err(e) => {
-                tracing::debug!(session = sid.0, error = %e, "signaling read failed");
-                close(CLOSE_TOO_BIG, "frame too large");
-                break;
-            }
-        };
-        if text.len() > MAX_FRAME_BYTES {
-            close(CLOSE_TOO_BIG, "frame too large");
-            break;
-        }
-        hub.text(sid, &text);
+    let end = read_frames(&hub, conn, &mut rx).await;
+    // A goodbye, or a close of ours, ends the session; a lost connection may resume.
+    let ends = matches!(end, End::Goodbye | End::Refused(..));
+    hub.disconnect(conn, ip, ends);
+    if let End::Refused(code, reason) = end {
+        let _ = close_tx.send((code, reason));
+    } else {
+        drop(close_tx);
     }
-    hub.disconnect(sid);
     // The writer sends a requested close frame, or stops once the hub has dropped
     // this connection's queue.
-    drop(close_tx);
     let _ = writer.await;
+}
+
+async fn read_frames(hub: &Hub, conn: ConnId, rx: &mut SplitStream<WebSocket>) -> End {
+    while let Some(msg) = rx.next().await {
+        let text = match msg {
+            Ok(Message::Text(t)) => t,
+            Ok(Message::Binary(_)) => {
+                hub.binary(conn);
+                continue;
+            }
+            Ok(Message::Close(frame)) => {
+                let goodbye = frame.is_some_and(|f| matches!(f.code, 1000 | 1001));
+                return if goodbye { End::Goodbye } else { End::Lost };
+            }
+            Ok(Message::Ping(_) | Message::Pong(_)) => {
+                hub.alive(conn);
+                continue;
+            }
+            Err(e) => return read_error(conn, e),
+        };
+        if text.len() > MAX_FRAME_BYTES {
+            return End::Refused(CLOSE_TOO_BIG, "frame too large");
+        }
+        hub.text(conn, &text);
+    }
+    End::Lost
+}
+
+/// Frames the WebSocket layer refused get the close code RFC 6455 gives them.
+fn read_error(conn: ConnId, e: axum::Error) -> End {
+    tracing::debug!(conn = conn.0, error = %e, "signaling read failed");
+    match e.into_inner().downcast::<tungstenite::Error>().map(|e| *e) {
+        Ok(tungstenite::Error::Capacity(_)) => End::Refused(CLOSE_TOO_BIG, "frame too large"),
+        Ok(tungstenite::Error::Utf8(_)) => End::Refused(CLOSE_BAD_DATA, "text frame is not UTF-8"),
+        _ => End::Lost,
+    }
 }

@@ -2,9 +2,10 @@
 //! connection, and a timer task. Handling a frame is short and never awaits, so a
 //! plain mutex is enough, and dispatching under it keeps every member's events in order.
 
-use crate::core::{Core, MediaCommand, MediaEvent, Output, SessionId};
+use crate::core::{ConnId, Core, MediaCommand, MediaEvent, Output};
 use emedia_protocol::ErrorBody;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,11 +15,14 @@ use tokio::sync::{mpsc, Notify};
 #[derive(Debug)]
 pub enum Outgoing {
     Text(String),
+    /// Send a close frame and stop.
+    Close(u16, &'static str),
 }
 
 pub struct Hub {
     inner: Mutex<Inner>,
-    next_session: AtomicU64,
+    next_conn: AtomicU64,
+    max_per_ip: usize,
     /// Woken when an input may have moved the core's next deadline.
     timers_changed: Notify,
     /// The SFU's live peer count.
@@ -27,7 +31,9 @@ pub struct Hub {
 
 struct Inner {
     core: Core,
-    senders: HashMap<SessionId, mpsc::UnboundedSender<Outgoing>>,
+    senders: HashMap<ConnId, mpsc::UnboundedSender<Outgoing>>,
+    /// Open connections per client address, for the per-IP limit.
+    per_ip: HashMap<IpAddr, usize>,
     media: Option<mpsc::UnboundedSender<MediaCommand>>,
 }
 
@@ -58,14 +64,16 @@ pub fn now_ms() -> u64 {
 }
 
 impl Hub {
-    pub fn new(core: Core) -> Arc<Self> {
+    pub fn new(core: Core, max_per_ip: usize) -> Arc<Self> {
         Arc::new(Self {
             inner: Mutex::new(Inner {
                 core,
                 senders: HashMap::new(),
+                per_ip: HashMap::new(),
                 media: None,
             }),
-            next_session: AtomicU64::new(1),
+            next_conn: AtomicU64::new(1),
+            max_per_ip,
             timers_changed: Notify::new(),
             media_peers: OnceLock::new(),
         })
@@ -93,28 +101,63 @@ impl Hub {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn connect(&self) -> (SessionId, mpsc::UnboundedReceiver<Outgoing>) {
-        let sid = SessionId(self.next_session.fetch_add(1, Ordering::Relaxed));
-        let (tx, rx) = mpsc::unbounded_channel();
+    /// A new connection from `ip`, unless that address has too many open already.
+    pub fn connect(&self, ip: IpAddr) -> Option<(ConnId, mpsc::UnboundedReceiver<Outgoing>)> {
         let mut inner = self.lock();
-        inner.senders.insert(sid, tx);
-        inner.core.handle_connect(sid);
-        (sid, rx)
+        let open = inner.per_ip.entry(ip).or_default();
+        if *open >= self.max_per_ip {
+            return None;
+        }
+        *open += 1;
+        let conn = ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed));
+        let (tx, rx) = mpsc::unbounded_channel();
+        inner.senders.insert(conn, tx);
+        inner.core.handle_connect(conn, now_ms());
+        drop(inner);
+        // A new session may move the next liveness check.
+        self.timers_changed.notify_one();
+        Some((conn, rx))
     }
 
-    pub fn text(&self, sid: SessionId, text: &str) {
+    pub fn text(&self, conn: ConnId, text: &str) {
         let mut inner = self.lock();
-        inner.core.handle_text(sid, text, now_ms());
+        inner.core.handle_text(conn, text, now_ms());
         inner.flush();
         drop(inner);
         self.timers_changed.notify_one();
     }
 
-    pub fn disconnect(&self, sid: SessionId) {
+    /// A binary frame: signaling is JSON text, so it is refused like any bad request.
+    pub fn binary(&self, conn: ConnId) {
         let mut inner = self.lock();
-        inner.senders.remove(&sid);
-        inner.core.handle_disconnect(sid, now_ms());
+        inner.core.handle_binary(conn, now_ms());
         inner.flush();
+    }
+
+    /// A pong (or a ping) from the client: it is alive even when it has nothing to say.
+    pub fn alive(&self, conn: ConnId) {
+        self.lock().core.handle_alive(conn, now_ms());
+    }
+
+    /// See [`Core::handle_disconnect`] for what `ends_session` changes.
+    pub fn disconnect(&self, conn: ConnId, ip: IpAddr, ends_session: bool) {
+        let mut inner = self.lock();
+        inner.senders.remove(&conn);
+        if let Some(open) = inner.per_ip.get_mut(&ip) {
+            *open -= 1;
+            if *open == 0 {
+                inner.per_ip.remove(&ip);
+            }
+        }
+        inner.core.handle_disconnect(conn, ends_session, now_ms());
+        inner.flush();
+    }
+
+    /// How often the server pings each client: often enough that a live client is
+    /// heard from several times per liveness timeout.
+    pub fn ping_interval(&self) -> Duration {
+        let liveness = self.lock().core.liveness_ms();
+        Duration::from_millis((liveness / 3).clamp(10, 5000))
     }
 
     pub fn stats(&self) -> Stats {
@@ -181,6 +224,11 @@ impl Inner {
                         // disconnect is on its way and will clean up.
                         Ok(text) => drop(tx.send(Outgoing::Text(text))),
                         Err(e) => tracing::error!(error = %e, "cannot serialize a server message"),
+                    }
+                }
+                Output::Close { conn, code, reason } => {
+                    if let Some(tx) = self.senders.remove(&conn) {
+                        drop(tx.send(Outgoing::Close(code, reason)));
                     }
                 }
                 Output::Media(cmd) => match &self.media {

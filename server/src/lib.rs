@@ -9,7 +9,7 @@ pub mod sfu;
 
 use crate::auth::Keys;
 use crate::config::{ServeArgs, MIN_SECRET_BYTES};
-use crate::core::{Core, CoreConfig, RtmpUrls};
+use crate::core::{Core, CoreConfig, RateLimit, RtmpUrls};
 use crate::hub::Hub;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,13 +51,21 @@ pub async fn start(args: ServeArgs) -> Result<Running, String> {
             }),
             _ => None,
         },
+        liveness_ms: args.liveness_timeout_ms.max(1),
+        rate: RateLimit {
+            burst: args.rate_burst.max(1),
+            per_sec: args.rate_per_sec.max(1),
+            ..RateLimit::default()
+        },
+        max_conferences: args.max_conferences,
+        max_members: args.max_members,
     };
     let core = Core::new(
         core_config,
         Keys::new(&args.app_id, &secret),
         rand::random(),
     );
-    let hub = Hub::new(core);
+    let hub = Hub::new(core, args.max_connections_per_ip);
     let events_to = Arc::downgrade(&hub);
     let sfu = sfu::runner::start(args.rtc_listen, args.rtc_public_ip, move |ev| {
         if let Some(hub) = events_to.upgrade() {
@@ -77,7 +85,12 @@ pub async fn start(args: ServeArgs) -> Result<Running, String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        if let Err(e) = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        {
             tracing::error!(error = %e, "server stopped");
         }
     });

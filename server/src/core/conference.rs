@@ -4,7 +4,8 @@
 //! else is shown to everyone. Every roster change goes through this file, which emits
 //! the events that keep each member's view equal to [`Conference::visible_to`].
 
-use super::outbox::{Outbox, SessionId};
+use super::outbox::Outbox;
+use super::sessions::SessionId;
 use super::streams::Streams;
 use emedia_protocol::{
     ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, Event, Member, MemberExitReason,

@@ -1,10 +1,11 @@
 //! The server's conference logic as a sans-IO state machine.
 //!
-//! Inputs: `handle_connect`, `handle_text` (one signaling frame), `handle_disconnect`
-//! and `handle_timeout`, each with the current time. Outputs: drain `poll_output`
-//! after every input (messages in the order they must be delivered), then ask
-//! `poll_timeout` when to call `handle_timeout` next. No IO, no clock, no threads:
-//! the driver in `hub.rs` owns those.
+//! Inputs: `handle_connect`, `handle_text` (one signaling frame), `handle_alive` (a
+//! pong), `handle_disconnect` and `handle_timeout`, each with the current time, all
+//! naming the driver's connection. Outputs: drain `poll_output` after every input
+//! (messages and closes in the order they must happen), then ask `poll_timeout` when
+//! to call `handle_timeout` next. No IO, no clock, no threads: the driver in `hub.rs`
+//! owns those. Sessions, which outlive connections, are in `sessions.rs`.
 //!
 //! Ordering: the events a request causes are queued before its reply, so when a
 //! caller's promise resolves its own hooks have already seen the change.
@@ -14,6 +15,7 @@ mod media;
 mod outbox;
 mod publishing;
 mod rtmp;
+mod sessions;
 mod store;
 mod streams;
 mod subscribing;
@@ -21,18 +23,19 @@ mod validate;
 
 pub use conference::{Conference, Seat};
 pub use media::{MediaCommand, MediaEvent, PeerId};
-pub use outbox::{Output, SessionId};
+pub use outbox::Output;
 pub use rtmp::RtmpUrls;
+pub use sessions::{close, ConnId, RateLimit, SessionId};
 pub use store::{ConferenceStore, MemoryStore};
 pub use streams::{Negotiation, PeerRole, Stream};
 
 use crate::auth::{Grant, Keys};
 use emedia_protocol::{
     ClientMessage, ConferenceConfig, ConferenceId, ConfrType, ErrorBody, ErrorCode, Event,
-    ExitReason, Joined, Member, MemberExitReason, MemberId, Request, Response, Role,
+    ExitReason, Joined, Member, MemberExitReason, MemberId, Request, Response, Role, ServerMessage,
     PROTOCOL_VERSION,
 };
-use outbox::Outbox;
+use outbox::{Outbox, Queued};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::collections::{BTreeSet, HashMap};
 
@@ -45,6 +48,14 @@ pub struct CoreConfig {
     /// Mini-program media: where pushes and plays go (none: pubStream in a
     /// mini-program is refused with -507).
     pub rtmp: Option<RtmpUrls>,
+    /// How long a session may stay silent (no frame, no pong) or detached before it
+    /// ends and its members leave with `NoResponse`.
+    pub liveness_ms: u64,
+    pub rate: RateLimit,
+    /// Conferences held at once, at most; creating one more is refused with -510.
+    pub max_conferences: usize,
+    /// Members of one conference at most, whatever its own config says (-522).
+    pub max_members: usize,
 }
 
 impl Default for CoreConfig {
@@ -53,14 +64,12 @@ impl Default for CoreConfig {
             ticket_ttl_secs: 600,
             empty_conference_ttl_ms: 120_000,
             rtmp: None,
+            liveness_ms: 15_000,
+            rate: RateLimit::default(),
+            max_conferences: 10_000,
+            max_members: 1000,
         }
     }
-}
-
-#[derive(Default)]
-struct Session {
-    user: Option<String>,
-    conferences: BTreeSet<ConferenceId>,
 }
 
 type Reply = Result<Response, ErrorBody>;
@@ -73,7 +82,11 @@ pub struct Core<S: ConferenceStore = MemoryStore> {
     config: CoreConfig,
     keys: Keys,
     store: S,
-    sessions: HashMap<SessionId, Session>,
+    sessions: HashMap<SessionId, sessions::Session>,
+    /// The session each open connection carries.
+    conns: HashMap<ConnId, SessionId>,
+    next_session: u64,
+    next_liveness_check: u64,
     rng: StdRng,
     /// Created conferences still waiting for their first member, by deadline.
     empty_deadlines: BTreeSet<(u64, ConferenceId)>,
@@ -96,12 +109,19 @@ impl<S: ConferenceStore> Core<S> {
             keys,
             store,
             sessions: HashMap::new(),
+            conns: HashMap::new(),
+            next_session: 1,
+            next_liveness_check: 0,
             rng: StdRng::seed_from_u64(seed),
             empty_deadlines: BTreeSet::new(),
             peers: HashMap::new(),
             next_peer: 1,
             out: Outbox::default(),
         }
+    }
+
+    pub fn liveness_ms(&self) -> u64 {
+        self.config.liveness_ms
     }
 
     pub fn keys(&self) -> &Keys {
@@ -130,29 +150,41 @@ impl<S: ConferenceStore> Core<S> {
         self.store.get(id)
     }
 
+    /// The next thing to do. Messages to a detached session are dropped here (its
+    /// events are kept for a resume).
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop()
-    }
-
-    pub fn poll_timeout(&self) -> Option<u64> {
-        self.empty_deadlines.first().map(|(at, _)| *at)
-    }
-
-    pub fn handle_connect(&mut self, sid: SessionId) {
-        self.sessions.insert(sid, Session::default());
-    }
-
-    /// The connection is gone: its members leave every conference, as network failures.
-    pub fn handle_disconnect(&mut self, sid: SessionId, now_ms: u64) {
-        let Some(session) = self.sessions.remove(&sid) else {
-            return;
-        };
-        for confr_id in session.conferences {
-            self.leave_session(sid, &confr_id, MemberExitReason::Network, None, now_ms);
+        loop {
+            let out = match self.out.pop()? {
+                Queued::Send { to, msg } => {
+                    let conn = match &msg {
+                        ServerMessage::Event(e) => self.record_event(to, e),
+                        ServerMessage::Reply { .. } => self.conn_of(to),
+                    };
+                    conn.map(|to| Output::Send { to, msg })
+                }
+                Queued::Resend { to, event } => self.conn_of(to).map(|to| Output::Send {
+                    to,
+                    msg: ServerMessage::Event(event),
+                }),
+                Queued::Close { conn, code, reason } => Some(Output::Close { conn, code, reason }),
+                Queued::Media(cmd) => Some(Output::Media(cmd)),
+            };
+            if out.is_some() {
+                return out;
+            }
         }
     }
 
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let empty = self.empty_deadlines.first().map(|(at, _)| *at);
+        let liveness = (!self.sessions.is_empty()).then_some(self.next_liveness_check);
+        empty.into_iter().chain(liveness).min()
+    }
+
     pub fn handle_timeout(&mut self, now_ms: u64) {
+        if now_ms >= self.next_liveness_check {
+            self.expire_sessions(now_ms);
+        }
         while let Some((at, id)) = self.empty_deadlines.first().cloned() {
             if at > now_ms {
                 break;
@@ -168,9 +200,17 @@ impl<S: ConferenceStore> Core<S> {
     }
 
     /// One signaling frame. Anything unparseable still gets exactly one error reply.
-    pub fn handle_text(&mut self, sid: SessionId, text: &str, now_ms: u64) {
+    pub fn handle_text(&mut self, conn: ConnId, text: &str, now_ms: u64) {
+        let sid = match self.admit(conn, now_ms) {
+            sessions::Admit::Handle(sid) => sid,
+            sessions::Admit::Refuse(sid) => {
+                // Not parsed: a flood must not cost us a parse per frame.
+                return self.out.reply(sid, 0, Err(Self::rate_refusal()));
+            }
+            sessions::Admit::Drop => return,
+        };
         match serde_json::from_str::<ClientMessage>(text) {
-            Ok(msg) => self.handle_request(sid, msg, now_ms),
+            Ok(msg) => self.handle_message(sid, conn, msg, now_ms),
             Err(e) => {
                 let (rid, body) = describe_parse_error(text, &e);
                 self.out.reply(sid, rid, Err(body));
@@ -178,8 +218,37 @@ impl<S: ConferenceStore> Core<S> {
         }
     }
 
-    pub fn handle_request(&mut self, sid: SessionId, msg: ClientMessage, now_ms: u64) {
+    /// A binary frame: refused with -501 like any bad request, and nothing else happens.
+    pub fn handle_binary(&mut self, conn: ConnId, now_ms: u64) {
+        let body = match self.admit(conn, now_ms) {
+            sessions::Admit::Handle(sid) => (
+                sid,
+                err(
+                    ErrorCode::BadRequest,
+                    "binary frames are not supported: send JSON text",
+                ),
+            ),
+            sessions::Admit::Refuse(sid) => (sid, Self::rate_refusal()),
+            sessions::Admit::Drop => return,
+        };
+        self.out.reply(body.0, 0, Err(body.1));
+    }
+
+    /// A parsed frame, for drivers and tests that have one (no rate check).
+    pub fn handle_request(&mut self, conn: ConnId, msg: ClientMessage, now_ms: u64) {
+        self.handle_alive(conn, now_ms);
+        if let Some(&sid) = self.conns.get(&conn) {
+            self.handle_message(sid, conn, msg, now_ms);
+        }
+    }
+
+    fn handle_message(&mut self, sid: SessionId, conn: ConnId, msg: ClientMessage, now_ms: u64) {
         let result = match msg.req {
+            Request::Resume {
+                session,
+                received,
+                protocol,
+            } => return self.resume(conn, sid, msg.rid, &session, received, protocol),
             // These are answered when the SFU has answered (see `handle_media`).
             req @ (Request::Publish { .. } | Request::Subscribe { .. }) => {
                 match self
@@ -200,7 +269,7 @@ impl<S: ConferenceStore> Core<S> {
 
     fn authed(&self, sid: SessionId) -> Result<(), ErrorBody> {
         match self.sessions.get(&sid) {
-            Some(Session { user: Some(_), .. }) => Ok(()),
+            Some(s) if s.user.is_some() => Ok(()),
             _ => Err(err(
                 ErrorCode::TokenInvalid,
                 "authenticate first: call setIdentity",
@@ -220,6 +289,9 @@ impl<S: ConferenceStore> Core<S> {
                 return Err(err(ErrorCode::BadRequest, "already authenticated"))
             }
             (_, Request::Ping) => return Ok(Response::Pong),
+            (Some(_), Request::Heartbeat { received }) => {
+                return self.heartbeat(sid, received);
+            }
             (None, _) => {
                 return Err(err(
                     ErrorCode::TokenInvalid,
@@ -320,6 +392,8 @@ impl<S: ConferenceStore> Core<S> {
             } => self.subscription_ready(sid, &confr_id, &stream_id),
             Request::Auth { .. }
             | Request::Ping
+            | Request::Heartbeat { .. }
+            | Request::Resume { .. }
             | Request::Publish { .. }
             | Request::Subscribe { .. } => unreachable!("handled above"),
         }
@@ -342,6 +416,7 @@ impl<S: ConferenceStore> Core<S> {
             user,
             app_id: self.keys.app_id().to_owned(),
             protocol: PROTOCOL_VERSION,
+            session: self.session_key(sid),
         })
     }
 
@@ -369,6 +444,7 @@ impl<S: ConferenceStore> Core<S> {
     ) -> Reply {
         validate::config(&config)?;
         validate::optional_text("password", password.as_deref(), validate::MAX_NAME_CHARS)?;
+        self.room_for_a_conference()?;
         let id = ConferenceId(self.new_id('C'));
         self.store.insert(Conference::new(
             id.clone(),
@@ -466,6 +542,7 @@ impl<S: ConferenceStore> Core<S> {
             }
             None => {
                 validate::config(&room.config)?;
+                self.room_for_a_conference()?;
                 let id = ConferenceId(self.new_id('C'));
                 let confr_type = room.confr_type.unwrap_or(ConfrType::Communication);
                 let conf = Conference::new(
@@ -514,6 +591,15 @@ impl<S: ConferenceStore> Core<S> {
         let replaces_same_kind = previous
             .as_ref()
             .is_some_and(|p| p.member.role.is_talker() == j.role.is_talker());
+        if conf.seats().len() >= self.config.max_members && previous.is_none() {
+            return Err(err(
+                ErrorCode::TooManyMembers,
+                format!(
+                    "this server seats at most {} members in a conference",
+                    self.config.max_members
+                ),
+            ));
+        }
         if !conf.has_room_for(j.role) && !replaces_same_kind {
             return Err(if j.role.is_talker() {
                 err(
@@ -586,6 +672,16 @@ impl<S: ConferenceStore> Core<S> {
             members,
             streams,
         })
+    }
+
+    fn room_for_a_conference(&self) -> Result<(), ErrorBody> {
+        if self.store.len() >= self.config.max_conferences {
+            return Err(err(
+                ErrorCode::ClientNotSupported,
+                "server limit: too many conferences",
+            ));
+        }
+        Ok(())
     }
 
     fn find(&self, confr_id: &ConferenceId) -> Result<&Conference, ErrorBody> {

@@ -2,7 +2,7 @@
 //! each negotiation stands.
 
 use super::media::PeerId;
-use super::outbox::SessionId;
+use super::sessions::SessionId;
 use emedia_protocol::{MemberId, StreamId, StreamInfo, StreamType};
 use std::collections::{HashMap, VecDeque};
 

@@ -10,10 +10,12 @@ struct Harness {
     core: Core,
     now: u64,
     next_sid: u64,
-    inbox: HashMap<SessionId, Vec<Event>>,
+    inbox: HashMap<ConnId, Vec<Event>>,
     rid: u32,
     /// Commands the core sent to the SFU, in order.
     media: Vec<MediaCommand>,
+    /// Connections the core closed, with the close code.
+    closed: Vec<(ConnId, u16)>,
 }
 
 impl Harness {
@@ -26,17 +28,24 @@ impl Harness {
             inbox: HashMap::new(),
             rid: 0,
             media: Vec::new(),
+            closed: Vec::new(),
         }
     }
 
-    fn raw(&mut self) -> SessionId {
-        let sid = SessionId(self.next_sid);
+    fn with_config(config: CoreConfig) -> Self {
+        let mut h = Self::new();
+        h.core = Core::new(config, h.core.keys().clone(), 7);
+        h
+    }
+
+    fn raw(&mut self) -> ConnId {
+        let sid = ConnId(self.next_sid);
         self.next_sid += 1;
-        self.core.handle_connect(sid);
+        self.core.handle_connect(sid, self.now);
         sid
     }
 
-    fn login(&mut self, user: &str) -> SessionId {
+    fn login(&mut self, user: &str) -> ConnId {
         let sid = self.raw();
         let token = self
             .core
@@ -53,13 +62,17 @@ impl Harness {
         sid
     }
 
-    fn drain(&mut self) -> Vec<(SessionId, u32, Reply)> {
+    fn drain(&mut self) -> Vec<(ConnId, u32, Reply)> {
         let mut replies = vec![];
         while let Some(out) = self.core.poll_output() {
             let (to, msg) = match out {
                 Output::Send { to, msg } => (to, msg),
                 Output::Media(cmd) => {
                     self.media.push(cmd);
+                    continue;
+                }
+                Output::Close { conn, code, .. } => {
+                    self.closed.push((conn, code));
                     continue;
                 }
             };
@@ -78,7 +91,7 @@ impl Harness {
         replies
     }
 
-    fn req(&mut self, sid: SessionId, req: Request) -> Reply {
+    fn req(&mut self, sid: ConnId, req: Request) -> Reply {
         self.rid += 1;
         let rid = self.rid;
         self.core
@@ -90,7 +103,7 @@ impl Harness {
         reply
     }
 
-    fn text(&mut self, sid: SessionId, text: &str) -> (u32, Reply) {
+    fn text(&mut self, sid: ConnId, text: &str) -> (u32, Reply) {
         self.core.handle_text(sid, text, self.now);
         let mut replies = self.drain();
         assert_eq!(replies.len(), 1, "exactly one reply");
@@ -98,11 +111,11 @@ impl Harness {
         (rid, reply)
     }
 
-    fn events(&mut self, sid: SessionId) -> Vec<Event> {
+    fn events(&mut self, sid: ConnId) -> Vec<Event> {
         self.inbox.remove(&sid).unwrap_or_default()
     }
 
-    fn create(&mut self, sid: SessionId, password: Option<&str>) -> (ConferenceId, String) {
+    fn create(&mut self, sid: ConnId, password: Option<&str>) -> (ConferenceId, String) {
         match self.req(
             sid,
             Request::CreateConference {
@@ -120,7 +133,7 @@ impl Harness {
 
     fn ticket(
         &mut self,
-        sid: SessionId,
+        sid: ConnId,
         confr: &ConferenceId,
         password: Option<&str>,
     ) -> Result<String, ErrorBody> {
@@ -139,7 +152,7 @@ impl Harness {
 
     fn join(
         &mut self,
-        sid: SessionId,
+        sid: ConnId,
         confr: &ConferenceId,
         ticket: &str,
     ) -> Result<Joined, ErrorBody> {
@@ -158,17 +171,12 @@ impl Harness {
         })
     }
 
-    fn join_pw(&mut self, sid: SessionId, confr: &ConferenceId, password: Option<&str>) -> Joined {
+    fn join_pw(&mut self, sid: ConnId, confr: &ConferenceId, password: Option<&str>) -> Joined {
         let t = self.ticket(sid, confr, password).unwrap();
         self.join(sid, confr, &t).unwrap()
     }
 
-    fn room(
-        &mut self,
-        sid: SessionId,
-        name: &str,
-        role: Option<Role>,
-    ) -> Result<Joined, ErrorBody> {
+    fn room(&mut self, sid: ConnId, name: &str, role: Option<Role>) -> Result<Joined, ErrorBody> {
         self.req(
             sid,
             Request::JoinRoom {
@@ -187,7 +195,7 @@ impl Harness {
         })
     }
 
-    fn grant(&mut self, sid: SessionId, confr: &ConferenceId, who: &str, role: Role) -> Reply {
+    fn grant(&mut self, sid: ConnId, confr: &ConferenceId, who: &str, role: Role) -> Reply {
         self.req(
             sid,
             Request::GrantRole {
@@ -230,7 +238,7 @@ fn names(events: &[Event]) -> Vec<String> {
 }
 
 /// An ADMIN `a`, a TALKER `b` and an AUDIENCE `c` in one LIVE-less conference.
-fn three() -> (Harness, ConferenceId, [SessionId; 3]) {
+fn three() -> (Harness, ConferenceId, [ConnId; 3]) {
     let mut h = Harness::new();
     let a = h.login("alice");
     let b = h.login("bob");
@@ -245,6 +253,8 @@ fn three() -> (Harness, ConferenceId, [SessionId; 3]) {
     }
     (h, confr, [a, b, c])
 }
+
+mod sessions;
 
 #[test]
 fn requests_before_auth_are_refused_and_the_session_stays_usable() {
@@ -510,7 +520,7 @@ fn kick_by_member_id_works_too() {
         .core
         .conference(&confr)
         .unwrap()
-        .seat_of_session(b)
+        .seat_of_session(h.core.conns[&b])
         .unwrap()
         .member
         .id
@@ -599,6 +609,8 @@ fn an_unjoined_conference_expires() {
     let mut h = Harness::new();
     let a = h.login("alice");
     let (_c1, _) = h.create(a, None);
+    // Without sessions, the only timer left is the conference's.
+    h.core.handle_disconnect(a, true, h.now);
     let deadline = h.core.poll_timeout().unwrap();
     assert_eq!(deadline, T0 + 120_000);
     h.core.handle_timeout(deadline - 1);
@@ -765,7 +777,7 @@ fn grant_role_outranks_an_older_ticket() {
 #[test]
 fn a_dropped_connection_leaves_as_a_network_failure() {
     let (mut h, confr, [a, b, c]) = three();
-    h.core.handle_disconnect(b, h.now);
+    h.core.handle_disconnect(b, true, h.now);
     h.drain();
     assert_eq!(names(&h.events(a)), ["exited bob 4"]);
     assert_eq!(names(&h.events(c)), ["exited bob 4"]);
@@ -847,7 +859,7 @@ fn malformed_frames_get_one_error_reply_each() {
 
 impl Harness {
     /// Sends a publish or subscribe, which is answered only after the SFU answers.
-    fn negotiate(&mut self, sid: SessionId, req: Request) -> (u32, Option<Reply>) {
+    fn negotiate(&mut self, sid: ConnId, req: Request) -> (u32, Option<Reply>) {
         self.rid += 1;
         let rid = self.rid;
         self.core
@@ -877,7 +889,7 @@ impl Harness {
 
     fn publish(
         &mut self,
-        sid: SessionId,
+        sid: ConnId,
         confr: &ConferenceId,
         rtc_id: &str,
         stream_type: StreamType,
@@ -898,7 +910,7 @@ impl Harness {
 
     fn subscribe(
         &mut self,
-        sid: SessionId,
+        sid: ConnId,
         confr: &ConferenceId,
         stream: &StreamInfo,
     ) -> Result<PeerId, ErrorBody> {
@@ -969,7 +981,7 @@ fn a_published_stream_is_announced_once_live_and_subscribed() {
         h.core
             .conference(&confr)
             .unwrap()
-            .seat_of_session(b)
+            .seat_of_session(h.core.conns[&b])
             .unwrap()
             .member
             .id

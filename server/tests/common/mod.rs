@@ -27,6 +27,12 @@ pub fn args() -> ServeArgs {
         app_secret: Some(SECRET.into()),
         ticket_ttl: 600,
         empty_conference_ttl: 120,
+        liveness_timeout_ms: 15_000,
+        rate_burst: 100,
+        rate_per_sec: 50,
+        max_connections_per_ip: 64,
+        max_conferences: 10_000,
+        max_members: 1000,
         rtc_listen: "127.0.0.1:0".parse().unwrap(),
         rtc_public_ip: None,
         rtmp_push_url: None,
@@ -225,4 +231,70 @@ pub fn describe(e: &Event) -> String {
 
 pub fn code<T: std::fmt::Debug>(r: Result<T, ErrorBody>) -> ErrorCode {
     r.expect_err("expected an error").code
+}
+
+impl Client {
+    /// Any frame, as is: binary frames, raw text frames with bytes that are not
+    /// UTF-8, fragments. Errors are returned, since the server may close first.
+    pub async fn send_frame(&mut self, msg: Message) -> Result<(), String> {
+        self.ws.send(msg).await.map_err(|e| e.to_string())
+    }
+
+    /// Says goodbye with 1000, which ends the session at once (any other close may
+    /// be followed by a resume, so the server would keep the session for a while).
+    pub async fn close(mut self) {
+        use tokio_tungstenite::tungstenite::protocol::{frame::coding::CloseCode, CloseFrame};
+        let bye = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        };
+        let _ = self.ws.close(Some(bye)).await;
+        // Drain until the server's close arrives, so the goodbye is surely read.
+        while let Ok(Some(Ok(_))) = tokio::time::timeout(WAIT, self.ws.next()).await {}
+    }
+}
+
+/// A minimal HTTP GET over a real TCP socket; the body as text.
+pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).await.unwrap();
+    buf.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()
+}
+
+/// The counts /healthz reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Health {
+    pub sessions: u64,
+    pub conferences: u64,
+    pub streams: u64,
+}
+
+pub async fn health(addr: std::net::SocketAddr) -> Health {
+    let body = http_get(addr, "/healthz").await;
+    let v: serde_json::Value = serde_json::from_str(&body).expect("/healthz JSON");
+    let count = |k: &str| v[k].as_u64().unwrap_or_else(|| panic!("no {k} in {body}"));
+    Health {
+        sessions: count("sessions"),
+        conferences: count("conferences"),
+        streams: count("streams"),
+    }
+}
+
+/// Waits until /healthz shows `want`: disconnects are handled after the socket closes,
+/// so counts settle a moment later. Panics with the last counts if they never do.
+pub async fn settle(addr: std::net::SocketAddr, want: Health) {
+    let mut last = health(addr).await;
+    for _ in 0..500 {
+        if last == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        last = health(addr).await;
+    }
+    assert_eq!(last, want, "/healthz counts never settled");
 }
