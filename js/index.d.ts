@@ -230,6 +230,12 @@ export declare class Manager {
   /** emedia's own spelling. */
   onMediaChanaged: ((stream: Stream) => void) | null;
   onMediaChanged: ((stream: Stream) => void) | null;
+  /** The connection to the server dropped; the SDK is reconnecting (backoff, up to
+   * about 45 s) and will resume the session: same member id, role and streams. */
+  onReconnecting: (() => void) | null;
+  /** The session is back; events missed meanwhile have been delivered. If it cannot
+   * come back, `onConferenceExit(4, -9527)` follows instead. */
+  onReconnected: (() => void) | null;
 }
 
 export interface Emedia {

@@ -42,6 +42,10 @@ pub enum SdkEvent {
         owner: Option<Member>,
         stream: StreamInfo,
     },
+    /// `onReconnecting()`: the connection dropped; the SDK is getting it back.
+    Reconnecting,
+    /// `onReconnected()`: the session is back, as if nothing happened.
+    Reconnected,
     /// `onMediaChanaged(stream)` (and its alias `onMediaChanged`)
     StreamUpdated {
         confr_id: ConferenceId,

@@ -2,7 +2,9 @@
 //!
 //! Inputs: [`Client::set_identity`], [`Client::handle_command`] (an app call),
 //! [`Client::handle_open`] / [`Client::handle_message`] / [`Client::handle_closed`]
-//! (the socket), and [`Client::handle_timeout`], each with the current time in ms.
+//! (the socket), [`Client::handle_online`] / [`Client::handle_visible`] (the browser),
+//! and [`Client::handle_timeout`], each with the current time in ms. Keeping the
+//! session through a dropped connection is in `reconnect.rs`.
 //!
 //! Drain order after every input: `poll_transport` (open or close the socket), then
 //! `poll_transmit` (messages to send, in order), then `poll_local_media` (this page's
@@ -13,12 +15,14 @@
 mod command;
 mod error;
 mod event;
+mod reconnect;
 mod state;
 mod vecmap;
 
 pub use command::{Command, Outcome};
 pub use error::SdkError;
 pub use event::{LocalMedia, SdkEvent};
+pub use reconnect::{retry_delay, Reconnect, GIVE_UP_MS, HEARTBEAT_MS};
 pub use state::JoinedConference;
 
 use emedia_protocol::{
@@ -57,12 +61,17 @@ enum Link {
     Down,
     Connecting,
     Open,
+    /// Lost while in a conference: getting the session back (`reconnect.rs`).
+    Reconnecting(Reconnect),
 }
 
 /// What a reply in flight is for.
 #[derive(Clone, Debug)]
 enum Waiting {
     Auth,
+    Resume,
+    /// A heartbeat or a probe: only its silence matters.
+    Keepalive,
     /// Settles `op` with what the reply says.
     Op(OpId, Command),
     /// The ticket half of joinConference; the join follows.
@@ -91,6 +100,11 @@ pub struct Client {
     /// The conference joined last: pubStream's default.
     last_joined: Option<ConferenceId>,
     next_rtc_id: u32,
+    /// The key that resumes this login's session on a new connection.
+    session: Option<String>,
+    /// Events received in this session, on any connection (the server counts too).
+    received: u64,
+    next_heartbeat: u64,
 }
 
 impl Client {
@@ -224,9 +238,13 @@ impl Client {
         Ok(())
     }
 
-    fn send(&mut self, req: Request, waiting: Waiting, now: u64) {
+    fn new_rid(&mut self) -> u32 {
         self.next_rid = self.next_rid.wrapping_add(1).max(1);
-        let rid = self.next_rid;
+        self.next_rid
+    }
+
+    fn send(&mut self, req: Request, waiting: Waiting, now: u64) {
+        let rid = self.new_rid();
         self.pending.insert(
             rid,
             Pending {
@@ -237,7 +255,7 @@ impl Client {
         let msg = ClientMessage { rid, req };
         match self.link() {
             Link::Open => self.transmit.push(msg),
-            Link::Connecting => self.queued.push(msg),
+            Link::Connecting | Link::Reconnecting(_) => self.queued.push(msg),
             Link::Down => {
                 self.queued.push(msg);
                 self.connect(now);
@@ -251,9 +269,9 @@ impl Client {
             return;
         };
         self.link = Some(Link::Connecting);
+        self.session = None;
         self.transport.push(TransportCommand::Open { url });
-        self.next_rid = self.next_rid.wrapping_add(1).max(1);
-        let rid = self.next_rid;
+        let rid = self.new_rid();
         self.pending.insert(
             rid,
             Pending {
@@ -269,25 +287,29 @@ impl Client {
     }
 
     pub fn handle_open(&mut self, _now: u64) {
-        if self.link() != Link::Connecting {
-            return;
+        match self.link() {
+            Link::Connecting => {
+                self.link = Some(Link::Open);
+                self.transmit.append(&mut self.queued);
+            }
+            // Only the resume goes out; the rest waits for its answer.
+            Link::Reconnecting(Reconnect { retry_at: None, .. }) if !self.queued.is_empty() => {
+                let resume = self.queued.remove(0);
+                self.transmit.push(resume);
+            }
+            _ => {}
         }
-        self.link = Some(Link::Open);
-        self.transmit.append(&mut self.queued);
     }
 
-    /// The socket closed or failed: pending calls fail and every conference is left
-    /// with `onConferenceExit(4, -9527)`.
+    /// The socket closed or failed: in a conference, reconnect and resume; otherwise
+    /// pending calls fail.
     pub fn handle_closed(&mut self, now: u64) {
-        if self.link() == Link::Down {
-            return;
+        match self.link() {
+            Link::Down => {}
+            Link::Reconnecting(r) if r.retry_at.is_none() => self.attempt_failed(r, now),
+            Link::Reconnecting(_) => {}
+            Link::Open | Link::Connecting => self.link_lost("connection to the server lost", now),
         }
-        self.teardown(
-            ExitReason::Failed,
-            Some(ErrorCode::Network),
-            SdkError::network("connection to the server lost"),
-            now,
-        );
     }
 
     fn teardown(
@@ -298,6 +320,7 @@ impl Client {
         _now: u64,
     ) {
         self.link = Some(Link::Down);
+        self.session = None;
         self.queued.clear();
         for (_, p) in std::mem::take(&mut self.pending) {
             if let Waiting::Op(op, _) | Waiting::TicketForJoin(op, _) = p.waiting {
@@ -317,7 +340,10 @@ impl Client {
     pub fn handle_message(&mut self, msg: ServerMessage, now: u64) {
         match msg {
             ServerMessage::Reply { rid, body } => self.handle_reply(rid, body, now),
-            ServerMessage::Event(e) => self.handle_event(e),
+            ServerMessage::Event(e) => {
+                self.received += 1;
+                self.handle_event(e)
+            }
         }
     }
 
@@ -330,7 +356,14 @@ impl Client {
             ReplyBody::Err(e) => Err(SdkError::from(e)),
         };
         match (p.waiting, result) {
-            (Waiting::Auth, Ok(_)) => {}
+            (Waiting::Auth, Ok(Response::Authed { session, .. })) => {
+                self.session = Some(session);
+                self.received = 0;
+                self.next_heartbeat = now + HEARTBEAT_MS;
+            }
+            (Waiting::Auth, Ok(_)) | (Waiting::Keepalive, _) => {}
+            (Waiting::Resume, Ok(_)) => self.resumed(now),
+            (Waiting::Resume, Err(_)) => self.resume_refused(now),
             (Waiting::Auth, Err(e)) => {
                 // Everything queued behind the login would be refused: fail it with the
                 // login's own reason, and start afresh on the next call.
@@ -637,23 +670,41 @@ impl Client {
     }
 
     pub fn handle_timeout(&mut self, now: u64) {
+        let expired = self.pending.values().any(|p| p.deadline <= now);
+        if expired {
+            match self.link() {
+                Link::Reconnecting(r) => {
+                    // The resume went unanswered; requests queued for later that
+                    // waited too long fail on their own.
+                    if r.retry_at.is_none() {
+                        self.attempt_failed(r, now);
+                    }
+                    self.fail_expired(now);
+                }
+                // A server that stops answering is as good as gone.
+                _ => self.link_lost("the server did not answer in time", now),
+            }
+        }
+        self.link_timers(now);
+    }
+
+    fn fail_expired(&mut self, now: u64) {
         let expired: Vec<u32> = self
             .pending
             .iter()
             .filter(|(_, p)| p.deadline <= now)
             .map(|(rid, _)| *rid)
             .collect();
-        if expired.is_empty() {
-            return;
+        for rid in expired {
+            self.queued.retain(|m| m.rid != rid);
+            if let Some(Pending {
+                waiting: Waiting::Op(op, _) | Waiting::TicketForJoin(op, _),
+                ..
+            }) = self.pending.remove(&rid)
+            {
+                self.complete(op, Err(SdkError::network("reconnecting took too long")));
+            }
         }
-        // A server that stops answering is as good as gone: start over.
-        self.transport.push(TransportCommand::Close);
-        self.teardown(
-            ExitReason::Failed,
-            Some(ErrorCode::Network),
-            SdkError::network("the server did not answer in time"),
-            now,
-        );
     }
 
     fn complete(&mut self, op: OpId, result: Result<Outcome, SdkError>) {
@@ -681,7 +732,8 @@ impl Client {
     }
 
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.pending.values().map(|p| p.deadline).min()
+        let requests = self.pending.values().map(|p| p.deadline).min();
+        requests.into_iter().chain(self.link_deadline()).min()
     }
 }
 

@@ -86,6 +86,7 @@ fn connected_with(cmd: Command) -> (Client, u32) {
                 user: "alice".into(),
                 app_id: "a".into(),
                 protocol: 1,
+                session: "1.key".into(),
             },
         ),
         2,
@@ -394,6 +395,23 @@ fn admin_only_calls_are_refused_locally_for_non_admins() {
     );
 }
 
+/// Fails every reconnect attempt from `now` on, until the SDK gives up; returns when.
+fn lose_for_good(c: &mut Client, mut now: u64) -> u64 {
+    c.handle_closed(now);
+    while let Some(at) = c.poll_timeout() {
+        now = now.max(at);
+        c.handle_timeout(now);
+        while let Some(t) = c.poll_transport() {
+            if matches!(t, TransportCommand::Open { .. }) {
+                c.handle_closed(now);
+            }
+        }
+    }
+    now
+}
+
+mod reconnect;
+
 #[test]
 fn a_lost_link_fails_pending_calls_and_exits_with_4_9527() {
     let mut c = in_conference(Role::Admin, vec![]);
@@ -405,18 +423,22 @@ fn a_lost_link_fails_pending_calls_and_exits_with_4_9527() {
         }),
         10,
     );
-    c.handle_closed(11);
+    let gave_up = lose_for_good(&mut c, 11);
+    assert!(gave_up >= 11 + GIVE_UP_MS);
     assert_eq!(
         done(&mut c)[0].result.as_ref().unwrap_err().code,
         ErrorCode::Network
     );
     assert_eq!(
         events(&mut c),
-        [SdkEvent::ConferenceExited {
-            confr_id: "C1".into(),
-            reason: ExitReason::Failed,
-            failed: Some(ErrorCode::Network)
-        }]
+        [
+            SdkEvent::Reconnecting,
+            SdkEvent::ConferenceExited {
+                confr_id: "C1".into(),
+                reason: ExitReason::Failed,
+                failed: Some(ErrorCode::Network)
+            }
+        ]
     );
     // The next call reconnects.
     c.handle_command(
@@ -697,7 +719,7 @@ fn leaving_closes_every_connection_and_audience_cannot_publish() {
         ),
         8,
     );
-    c.handle_closed(9);
+    lose_for_good(&mut c, 9);
     assert_eq!(
         local(&mut c),
         [

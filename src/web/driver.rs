@@ -39,6 +39,8 @@ pub struct Driver {
     pub rtmp_pushes: VecMap<emedia_protocol::StreamId, emedia_protocol::Request>,
     socket: Option<JsSocket>,
     pub local: LocalPeers,
+    /// The browser's online / visibility listeners.
+    pub network: Option<super::network::NetworkWatch>,
     timer: Option<(u64, Timeout)>,
     waiters: VecMap<OpId, Waiter>,
     next_op: OpId,

@@ -26,10 +26,12 @@ pub enum Hook {
     /// emedia's own (misspelt) name; `MediaChanged` is the alias.
     MediaChanaged,
     MediaChanged,
+    Reconnecting,
+    Reconnected,
 }
 
 impl Hook {
-    pub const ALL: [Hook; 9] = [
+    pub const ALL: [Hook; 11] = [
         Hook::MemberJoined,
         Hook::MemberExited,
         Hook::MemberRoleChanged,
@@ -39,6 +41,8 @@ impl Hook {
         Hook::StreamRemoved,
         Hook::MediaChanaged,
         Hook::MediaChanged,
+        Hook::Reconnecting,
+        Hook::Reconnected,
     ];
 
     pub fn js_name(self) -> &'static str {
@@ -52,6 +56,8 @@ impl Hook {
             Hook::StreamRemoved => "onStreamRemoved",
             Hook::MediaChanaged => "onMediaChanaged",
             Hook::MediaChanged => "onMediaChanged",
+            Hook::Reconnecting => "onReconnecting",
+            Hook::Reconnected => "onReconnected",
         }
     }
 }
@@ -137,6 +143,8 @@ impl Hooks {
                 &[Hook::MediaChanaged, Hook::MediaChanged],
                 vec![convert::stream(confr_id, owner, stream)],
             ),
+            SdkEvent::Reconnecting => (&[Hook::Reconnecting], vec![]),
+            SdkEvent::Reconnected => (&[Hook::Reconnected], vec![]),
         };
         let args: Array = args.into_iter().collect();
         for hook in hooks {

@@ -6,6 +6,7 @@ mod convert;
 mod driver;
 mod hooks;
 mod media;
+mod network;
 mod publish;
 mod rtmp;
 mod socket;
@@ -77,6 +78,8 @@ impl Manager {
             // A page origin is always a valid URL; ignore the impossible failure.
             let _ = shared.borrow_mut().core.set_server(&origin);
         }
+        let watch = network::NetworkWatch::install(std::rc::Rc::downgrade(&shared));
+        shared.borrow_mut().network = Some(watch);
         Manager { shared }
     }
 
@@ -450,4 +453,16 @@ hook_property!(
     on_media_changed,
     set_on_media_changed,
     onMediaChanged
+);
+hook_property!(
+    Hook::Reconnecting,
+    on_reconnecting,
+    set_on_reconnecting,
+    onReconnecting
+);
+hook_property!(
+    Hook::Reconnected,
+    on_reconnected,
+    set_on_reconnected,
+    onReconnected
 );

@@ -17,7 +17,7 @@ export async function openMember(browser, user) {
     window.subs = {};
     const record = (name) => (...args) => window.log.push({ name, args: JSON.parse(JSON.stringify(args, (k, v) => (v instanceof MediaStream ? undefined : v))) });
     for (const hook of ['onMemberJoined', 'onMemberExited', 'onRoleChanged', 'onConferenceExit',
-      'onStreamAdded', 'onStreamRemoved', 'onMediaChanaged', 'onMediaChanged']) {
+      'onStreamAdded', 'onStreamRemoved', 'onMediaChanaged', 'onMediaChanged', 'onReconnecting', 'onReconnected']) {
       mgr[hook] = record(hook);
     }
   }, user);
