@@ -30,6 +30,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Only in dev mode: lets /dev/token mint tokens for anyone.
     pub dev_tokens: bool,
+    /// The SFU's UDP address, as every SDP answer announces it.
+    pub media_addr: SocketAddr,
 }
 
 pub fn router(state: AppState, demo_dir: PathBuf, pkg_dir: PathBuf) -> Router {
@@ -52,6 +54,7 @@ async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
         "conferences": stats.conferences,
         "streams": stats.streams,
         "peers": stats.peers,
+        "media": s.media_addr.to_string(),
     }))
 }
 

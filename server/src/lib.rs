@@ -78,6 +78,7 @@ pub async fn start(args: ServeArgs) -> Result<Running, String> {
     let state = http::AppState {
         hub: hub.clone(),
         dev_tokens: dev_mode,
+        media_addr: sfu.candidate,
     };
     let app = http::router(state, args.demo_dir.clone(), args.pkg_dir.clone());
     let listener = tokio::net::TcpListener::bind(args.listen)
