@@ -16,6 +16,9 @@ cargo clippy -p emedia --target wasm32-unknown-unknown --all-targets -q -- -D wa
 echo "== native tests (protocol, server core, server integration, SDK core)"
 cargo test --workspace
 
+echo "== fuzz smoke: 20,000 inputs per cargo-fuzz target (scripts/fuzz.sh runs 1,000,000)"
+FUZZ_MAX_SECS=120 FUZZ_CMIN=0 scripts/fuzz.sh 20000
+
 echo "== building the npm package"
 scripts/build-pkg.sh
 

@@ -117,10 +117,13 @@ impl Keys {
         let claims = decode::<UserClaims>(token, &self.user_dec, &strict_hs256(&["exp", "sub"]))
             .map_err(|e| fail(&format!("rejected: {e}")))?
             .claims;
-        if claims.exp + LEEWAY_SECS < now_secs {
+        if claims.exp.saturating_add(LEEWAY_SECS) < now_secs {
             return Err(fail("expired"));
         }
-        if claims.nbf.is_some_and(|nbf| nbf > now_secs + LEEWAY_SECS) {
+        if claims
+            .nbf
+            .is_some_and(|nbf| nbf > now_secs.saturating_add(LEEWAY_SECS))
+        {
             return Err(fail("not valid yet"));
         }
         if claims.app != self.app_id {
@@ -155,7 +158,7 @@ impl Keys {
         if grant.sub != user {
             return Err(invalid("is for another user"));
         }
-        if grant.exp + LEEWAY_SECS < now_secs {
+        if grant.exp.saturating_add(LEEWAY_SECS) < now_secs {
             return Err(ErrorBody::new(ErrorCode::TicketExpired, "ticket expired"));
         }
         Ok(grant)
@@ -184,7 +187,7 @@ impl Keys {
         if claims.stream != stream || claims.act != act {
             return Err(invalid("is for another stream or action"));
         }
-        if claims.exp + LEEWAY_SECS < now_secs {
+        if claims.exp.saturating_add(LEEWAY_SECS) < now_secs {
             return Err(invalid("expired"));
         }
         Ok(claims)
@@ -277,5 +280,228 @@ mod tests {
         assert_eq!(late.code, ErrorCode::TicketExpired);
         // A ticket is not a login token.
         assert!(k.verify_user_token(&t, NOW).is_err());
+    }
+
+    // Tokens built by hand, so each is wrong in exactly one way.
+
+    /// base64url without padding, as JWT segments are written.
+    fn b64(bytes: &[u8]) -> String {
+        const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+            // 1, 2 or 3 bytes make 2, 3 or 4 characters.
+            for i in 0..=chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i)) as usize & 63] as char);
+            }
+        }
+        out
+    }
+
+    /// A JWT of these header and payload JSON texts, signed with `key` using `alg`,
+    /// or with an empty signature.
+    fn forge(header: &str, payload: &str, key: Option<(&EncodingKey, Algorithm)>) -> String {
+        let msg = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
+        let sig = key.map_or(String::new(), |(k, alg)| {
+            jsonwebtoken::crypto::sign(msg.as_bytes(), k, alg).unwrap()
+        });
+        format!("{msg}.{sig}")
+    }
+
+    const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+    fn user_claims(sub: &str, exp: u64) -> serde_json::Value {
+        serde_json::json!({ "sub": sub, "app": "app1", "exp": exp })
+    }
+
+    /// Signed properly: only the claims can be wrong.
+    fn signed(k: &Keys, claims: &serde_json::Value) -> String {
+        forge(
+            HS256,
+            &claims.to_string(),
+            Some((&k.user_enc, Algorithm::HS256)),
+        )
+    }
+
+    #[test]
+    fn the_base64url_helper_matches_the_library() {
+        let k = keys();
+        let claims = user_claims("alice", NOW + 600);
+        let ours = signed(&k, &claims);
+        let theirs = encode(&Header::new(Algorithm::HS256), &claims, &k.user_enc).unwrap();
+        assert_eq!(k.verify_user_token(&ours, NOW).unwrap(), "alice");
+        // The payload segment is byte for byte what the library writes.
+        assert_eq!(ours.split('.').nth(1), theirs.split('.').nth(1));
+        assert_eq!(b64(b"a"), "YQ");
+        assert_eq!(b64(b"ab"), "YWI");
+        assert_eq!(b64(b"abc"), "YWJj");
+        assert_eq!(b64(&[0xfb, 0xff]), "-_8");
+    }
+
+    #[test]
+    fn login_tokens_are_hs256_only_with_their_claims_and_clock() {
+        let k = keys();
+        let good = user_claims("alice", NOW + 600);
+        let payload = good.to_string();
+        let hs = |alg| encode(&Header::new(alg), &good, &k.user_enc).unwrap();
+        let valid = signed(&k, &good);
+        let (head, rest) = valid.split_once('.').unwrap();
+        let (_, sig) = rest.split_once('.').unwrap();
+        let with_payload = |claims: serde_json::Value| {
+            format!("{head}.{}.{sig}", b64(claims.to_string().as_bytes()))
+        };
+        let mut flipped_sig = sig.to_owned();
+        let first = if sig.starts_with('A') { "B" } else { "A" };
+        flipped_sig.replace_range(..1, first);
+        let without = |field: &str| {
+            let mut c = good.clone();
+            c.as_object_mut().unwrap().remove(field);
+            signed(&k, &c)
+        };
+        let with = |field: &str, v: serde_json::Value| {
+            let mut c = good.clone();
+            c[field] = v;
+            signed(&k, &c)
+        };
+        let other = Keys::new("app1", b"another secret, also 32 bytes...");
+        let hmac = Some((&k.user_enc, Algorithm::HS256));
+
+        // (what, token, words the refusal must contain)
+        #[rustfmt::skip]
+        let refused: Vec<(&str, String, &str)> = vec![
+            ("alg none, unsigned", forge(r#"{"alg":"none","typ":"JWT"}"#, &payload, None), "none"),
+            ("alg None, unsigned", forge(r#"{"alg":"None"}"#, &payload, None), "None"),
+            ("alg none with an HS256 signature", forge(r#"{"alg":"none"}"#, &payload, hmac), "none"),
+            ("no alg", forge(r#"{"typ":"JWT"}"#, &payload, hmac), "alg"),
+            ("alg in lower case", forge(r#"{"alg":"hs256"}"#, &payload, hmac), "hs256"),
+            ("HS384", hs(Algorithm::HS384), "InvalidAlgorithm"),
+            ("HS512", hs(Algorithm::HS512), "InvalidAlgorithm"),
+            // The classic confusion: an RS256 header over an HMAC made with the secret.
+            ("RS256 header, HMAC signature", forge(r#"{"alg":"RS256","typ":"JWT"}"#, &payload, hmac), "InvalidAlgorithm"),
+            ("another secret", other.mint_user_token("alice", NOW, 600), "InvalidSignature"),
+            ("a ticket", k.mint_grant(&Grant { sub: "alice".into(), cid: "C1".into(), role: Role::Talker, iat_ms: 0, exp: NOW + 600 }), "InvalidSignature"),
+            ("no signature", format!("{head}.{}.", b64(payload.as_bytes())), "InvalidSignature"),
+            ("a changed signature", format!("{head}.{}.{flipped_sig}", b64(payload.as_bytes())), "InvalidSignature"),
+            ("payload: another user", with_payload(user_claims("mallory", NOW + 600)), "InvalidSignature"),
+            ("payload: a later expiry", with_payload(user_claims("alice", NOW + 999_999)), "InvalidSignature"),
+            ("two segments", format!("{head}.{}", b64(payload.as_bytes())), "InvalidToken"),
+            ("four segments", format!("{valid}.{sig}"), "Base64"),
+            ("empty", String::new(), "InvalidToken"),
+            // Parsers that keep the first or the last of two keys must not disagree here.
+            ("a duplicated sub", forge(HS256, r#"{"sub":"alice","sub":"admin","app":"app1","exp":1800000600}"#, hmac), "duplicate field"),
+            ("no exp", without("exp"), "exp"),
+            ("exp as text", with("exp", serde_json::json!((NOW + 600).to_string())), "exp"),
+            ("no sub", without("sub"), "sub"),
+            ("no app", without("app"), "app"),
+            ("another app", with("app", "app2".into()), "another app"),
+            ("an invalid user id", with("sub", "bob smith".into()), "invalid user id"),
+            ("expired beyond the leeway", signed(&k, &user_claims("alice", NOW - LEEWAY_SECS - 1)), "expired"),
+            ("nbf beyond the leeway", with("nbf", (NOW + LEEWAY_SECS + 1).into()), "not valid yet"),
+        ];
+        for (what, token, why) in refused {
+            let e = k
+                .verify_user_token(&token, NOW)
+                .expect_err(&format!("{what}: accepted"));
+            assert_eq!(e.code, ErrorCode::TokenInvalid, "{what}");
+            assert!(
+                e.message.starts_with("token ") && e.message.contains(why),
+                "{what}: {:?} does not say {why:?}",
+                e.message
+            );
+        }
+
+        // Clock skew within the leeway is forgiven.
+        let accepted = [
+            (
+                "expired within the leeway",
+                user_claims("alice", NOW - LEEWAY_SECS),
+            ),
+            ("nbf within the leeway", {
+                let mut c = good.clone();
+                c["nbf"] = (NOW + LEEWAY_SECS).into();
+                c
+            }),
+            ("nbf in the past", {
+                let mut c = good.clone();
+                c["nbf"] = (NOW - 10).into();
+                c
+            }),
+        ];
+        for (what, claims) in accepted {
+            let r = k.verify_user_token(&signed(&k, &claims), NOW);
+            assert_eq!(r.as_deref(), Ok("alice"), "{what}");
+        }
+    }
+
+    /// A token that names the largest expiry there is has not expired: the leeway must
+    /// not overflow (a panic in debug builds, and "expired" in release ones).
+    #[test]
+    fn the_largest_expiry_does_not_overflow() {
+        let k = keys();
+        let t = signed(&k, &user_claims("alice", u64::MAX));
+        assert_eq!(k.verify_user_token(&t, NOW).as_deref(), Ok("alice"));
+        let g = Grant {
+            sub: "bob".into(),
+            cid: "C1".into(),
+            role: Role::Talker,
+            iat_ms: 0,
+            exp: u64::MAX,
+        };
+        assert!(k
+            .verify_grant(&k.mint_grant(&g), "bob", &"C1".into(), NOW)
+            .is_ok());
+    }
+
+    #[test]
+    fn tickets_refuse_other_conferences_users_algorithms_and_old_age() {
+        let k = keys();
+        let grant = |exp| Grant {
+            sub: "bob".into(),
+            cid: "C1".into(),
+            role: Role::Talker,
+            iat_ms: NOW * 1000,
+            exp,
+        };
+        let good = grant(NOW + 600);
+        let payload = serde_json::to_string(&good).unwrap();
+        let other = Keys::new("app1", b"another secret, also 32 bytes...");
+        let c1: ConferenceId = "C1".into();
+
+        // (what, ticket, user, conference, code, words the refusal must contain)
+        #[rustfmt::skip]
+        let refused: Vec<(&str, String, &str, &str, ErrorCode, &str)> = vec![
+            ("another conference", k.mint_grant(&good), "bob", "C2", ErrorCode::TicketInvalid, "another conference"),
+            ("another user", k.mint_grant(&good), "eve", "C1", ErrorCode::TicketInvalid, "another user"),
+            ("HS384", encode(&Header::new(Algorithm::HS384), &good, &k.grant_enc).unwrap(), "bob", "C1", ErrorCode::TicketInvalid, "InvalidAlgorithm"),
+            ("HS512", encode(&Header::new(Algorithm::HS512), &good, &k.grant_enc).unwrap(), "bob", "C1", ErrorCode::TicketInvalid, "InvalidAlgorithm"),
+            ("alg none", forge(r#"{"alg":"none"}"#, &payload, None), "bob", "C1", ErrorCode::TicketInvalid, "none"),
+            ("RS256 header", forge(r#"{"alg":"RS256"}"#, &payload, Some((&k.grant_enc, Algorithm::HS256))), "bob", "C1", ErrorCode::TicketInvalid, "InvalidAlgorithm"),
+            ("signed as a login token", forge(HS256, &payload, Some((&k.user_enc, Algorithm::HS256))), "bob", "C1", ErrorCode::TicketInvalid, "InvalidSignature"),
+            ("another secret", other.mint_grant(&good), "bob", "C1", ErrorCode::TicketInvalid, "InvalidSignature"),
+            ("no cid", forge(HS256, r#"{"sub":"bob","role":3,"iat_ms":0,"exp":1800000600}"#, Some((&k.grant_enc, Algorithm::HS256))), "bob", "C1", ErrorCode::TicketInvalid, "cid"),
+            ("no such role", forge(HS256, r#"{"sub":"bob","cid":"C1","role":5,"iat_ms":0,"exp":1800000600}"#, Some((&k.grant_enc, Algorithm::HS256))), "bob", "C1", ErrorCode::TicketInvalid, "Role"),
+            ("expired beyond the leeway", k.mint_grant(&grant(NOW - LEEWAY_SECS - 1)), "bob", "C1", ErrorCode::TicketExpired, "expired"),
+        ];
+        for (what, ticket, user, confr, code, why) in refused {
+            let e = k
+                .verify_grant(&ticket, user, &confr.into(), NOW)
+                .expect_err(&format!("{what}: accepted"));
+            assert_eq!(e.code, code, "{what}: {}", e.message);
+            assert!(
+                e.message.starts_with("ticket ") && e.message.contains(why),
+                "{what}: {:?} does not say {why:?}",
+                e.message
+            );
+        }
+
+        // Expired, but within the leeway.
+        let late = k.mint_grant(&grant(NOW - LEEWAY_SECS));
+        assert_eq!(
+            k.verify_grant(&late, "bob", &c1, NOW).unwrap().exp,
+            NOW - LEEWAY_SECS
+        );
     }
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { launch } from './browser.mjs';
-import { openMember, waitForHook, expectFlowing, serverStats } from './page-sdk.mjs';
+import { publishedPair, expectFlowing, serverStats } from './page-sdk.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -42,15 +42,7 @@ async function blast(host, port) {
 }
 
 test('hostile UDP at the SFU port leaves running media flowing', async () => {
-  const room = `udp${Date.now()}`;
-  const alice = await openMember(browser, 'alice');
-  const bob = await openMember(browser, 'bob');
-  const a = await alice.evaluate((roomName) => window.mgr.joinRoom({ roomName }), room);
-  await bob.evaluate((roomName) => window.mgr.joinRoom({ roomName }), room);
-  const cam = await alice.evaluate(async () => (await window.mgr.pubStream({ audio: true, video: true })).id);
-  await waitForHook(bob, 'onStreamAdded', `args[1].id === ${JSON.stringify(cam)}`);
-  await bob.evaluate(async (id) => { await window.mgr.subStream(id); }, cam);
-  const before = await expectFlowing(bob, cam);
+  const { alice, bob, joined: a, cam, flowing: before } = await publishedPair(browser, 'udp');
 
   const { media } = await serverStats();
   const [host, port] = [media.slice(0, media.lastIndexOf(':')), Number(media.slice(media.lastIndexOf(':') + 1))];

@@ -71,3 +71,17 @@ export async function expectFlowing(page, streamId, { audio = true, timeout = 15
 export async function serverStats() {
   return (await fetch(`${SERVER}/healthz`)).json();
 }
+
+/** Alice and Bob in a fresh room; Alice publishes camera + microphone and Bob's subscription is flowing. */
+export async function publishedPair(browser, prefix) {
+  const room = `${prefix}${Date.now()}`;
+  const alice = await openMember(browser, 'alice');
+  const bob = await openMember(browser, 'bob');
+  const joined = await alice.evaluate((roomName) => window.mgr.joinRoom({ roomName }), room);
+  await bob.evaluate((roomName) => window.mgr.joinRoom({ roomName }), room);
+  const cam = await alice.evaluate(async () => (await window.mgr.pubStream({ audio: true, video: true })).id);
+  await waitForHook(bob, 'onStreamAdded', `args[1].id === ${JSON.stringify(cam)}`);
+  await bob.evaluate(async (id) => { await window.mgr.subStream(id); }, cam);
+  const flowing = await expectFlowing(bob, cam);
+  return { alice, bob, joined, cam, flowing };
+}

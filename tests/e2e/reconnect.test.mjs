@@ -4,7 +4,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch } from './browser.mjs';
-import { openMember, waitForHook, expectFlowing } from './page-sdk.mjs';
+import { publishedPair, waitForHook, expectFlowing } from './page-sdk.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -33,15 +33,7 @@ async function outage(page) {
 }
 
 test('offline for 3 s, then back as the same member with media flowing', async () => {
-  const room = `reconnect${Date.now()}`;
-  const alice = await openMember(browser, 'alice');
-  const bob = await openMember(browser, 'bob');
-  const a = await alice.evaluate((roomName) => window.mgr.joinRoom({ roomName }), room);
-  await bob.evaluate((roomName) => window.mgr.joinRoom({ roomName }), room);
-  const cam = await alice.evaluate(async () => (await window.mgr.pubStream({ audio: true, video: true })).id);
-  await waitForHook(bob, 'onStreamAdded', `args[1].id === ${JSON.stringify(cam)}`);
-  await bob.evaluate(async (id) => { await window.mgr.subStream(id); }, cam);
-  await expectFlowing(bob, cam);
+  const { alice, bob, joined: a, cam } = await publishedPair(browser, 'reconnect');
   await bob.evaluate(() => { window.log = []; });
 
   const times = [];

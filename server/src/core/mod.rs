@@ -929,7 +929,14 @@ fn describe_parse_error(text: &str, e: &serde_json::Error) -> (u32, ErrorBody) {
         .and_then(|r| u32::try_from(r).ok())
         .unwrap_or(0);
     let msg = e.to_string();
-    if msg.contains("unknown variant") {
+    // The operation is the one key of `req` (or `req` itself, for unit requests); an
+    // unknown variant elsewhere (a stream type, say) is a bad field, not a bad op.
+    let op = match value.get("req") {
+        Some(serde_json::Value::String(op)) => Some(op.as_str()),
+        Some(serde_json::Value::Object(o)) if o.len() == 1 => o.keys().next().map(String::as_str),
+        _ => None,
+    };
+    if op.is_some_and(|op| msg.contains(&format!("unknown variant `{op}`"))) {
         (
             rid,
             err(ErrorCode::BadRequest, format!("unknown operation: {msg}")),

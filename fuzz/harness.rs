@@ -1,0 +1,685 @@
+//! The fuzz targets' logic, one plain function per target. Shared by the cargo-fuzz
+//! binaries (fuzz/fuzz_targets/) and by server/tests/fuzz_corpus.rs, which replays
+//! the committed corpus through the very same code on stable.
+
+use emedia_protocol::{
+    ClientMessage, ConferenceConfig, ConferenceId, ConfrType, ErrorCode, ReplyBody, Request,
+    Response, Role, ServerMessage, StreamId, StreamType, PROTOCOL_VERSION,
+};
+use emedia_server::auth::Keys;
+use emedia_server::core::{ConnId, Core, CoreConfig, MediaCommand, Output, PeerId, RateLimit};
+use serde::{de::DeserializeOwned, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::fmt::Debug;
+use std::sync::OnceLock;
+
+/// Bytes → both message types. Whatever decodes must encode and decode back to the
+/// same value: what one side accepts, the other side can send.
+pub fn protocol_decode(data: &[u8]) {
+    if let Ok(msg) = serde_json::from_slice::<ClientMessage>(data) {
+        assert_round_trip(&msg);
+    }
+    if let Ok(msg) = serde_json::from_slice::<ServerMessage>(data) {
+        assert_round_trip(&msg);
+    }
+}
+
+fn assert_round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(msg: &T) {
+    let json = serde_json::to_string(msg).expect("a decoded message encodes");
+    let again: T =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json} does not decode again: {e}"));
+    assert_eq!(&again, msg, "{json} decodes to another value");
+}
+
+/// Bytes → a script of frames from a few connections into the sans-IO server core.
+///
+/// The input is a list of actions, each an op byte and a payload running to the next
+/// 0xFF (a byte UTF-8 never uses, so text frames need no escaping). The op's low two
+/// bits pick the connection (a "slot"), the rest the action: a raw text frame, a
+/// disconnect, time passing, or a well-formed request whose ids and strings the
+/// payload picks, mostly among those the server handed out so far. Connections log in
+/// with a real token on first use, so the fuzzer starts past authentication.
+///
+/// Checked: no panic; each frame the core handles gets exactly one reply, with its
+/// rid, on its connection (publish and subscribe may instead wait for the SFU, which
+/// is never simulated here, and get theirs when the stream or subscription ends);
+/// no reply answers nothing; nothing is sent to a closed connection; every SFU peer
+/// opened is closed exactly once; everything the server sends encodes and decodes;
+/// and once every connection is gone and time has passed, nothing is left.
+pub fn server_messages(data: &[u8]) {
+    let mut sim = Sim::new();
+    for chunk in data.split(|&b| b == SEP) {
+        let Some((&op, payload)) = chunk.split_first() else {
+            continue;
+        };
+        sim.step(usize::from(op & 3), op >> 2, Bytes(payload));
+    }
+    sim.finish();
+}
+
+const SEP: u8 = 0xFF;
+const SLOTS: usize = 4;
+/// A fixed start time, so that runs replay exactly.
+const T0_MS: u64 = 1_800_000_000_000;
+const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+                   m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=sendonly\r\n";
+/// Pool entries at most: enough variety, and an index byte stays meaningful.
+const POOL: usize = 8;
+
+/// The app's keys and one login token per user, valid for years of fuzzed time.
+/// Minted once: signing is the slowest step of a run otherwise.
+fn keys_and_tokens() -> &'static (Keys, Vec<String>) {
+    static ONCE: OnceLock<(Keys, Vec<String>)> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let keys = Keys::new("fuzzapp", b"fuzz secret, exactly 32 bytes ok");
+        let tokens = (0..SLOTS)
+            .map(|u| keys.mint_user_token(&format!("u{u}"), T0_MS / 1000, 10 * 365 * 86_400))
+            .collect();
+        (keys, tokens)
+    })
+}
+
+/// Set FUZZ_TRACE=1 to print every frame and output, to see what a crashing input does.
+fn tracing() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("FUZZ_TRACE").is_some())
+}
+
+/// Small limits, so that short inputs reach the refusals and the flood close.
+fn config() -> CoreConfig {
+    CoreConfig {
+        rate: RateLimit {
+            burst: 12,
+            per_sec: 5,
+            close_after: 6,
+        },
+        max_conferences: 4,
+        max_members: 3,
+        ..CoreConfig::default()
+    }
+}
+
+/// A payload, read a byte or a string at a time; reads past its end give zeros.
+struct Bytes<'a>(&'a [u8]);
+
+impl Bytes<'_> {
+    fn byte(&mut self) -> u8 {
+        let Some((&b, rest)) = self.0.split_first() else {
+            return 0;
+        };
+        self.0 = rest;
+        b
+    }
+
+    fn flag(&mut self) -> bool {
+        self.byte() & 1 == 1
+    }
+
+    /// Text up to the next 0x00.
+    fn text(&mut self) -> String {
+        let end = self.0.iter().position(|&b| b == 0).unwrap_or(self.0.len());
+        let (text, rest) = self.0.split_at(end);
+        self.0 = rest.get(1..).unwrap_or_default();
+        String::from_utf8_lossy(text).into_owned()
+    }
+
+    /// Mostly an entry of `pool`; sometimes (or when it is empty) a literal string.
+    fn pick(&mut self, pool: &[String]) -> String {
+        let b = self.byte();
+        if b < 0xF0 && !pool.is_empty() {
+            pool[usize::from(b) % pool.len()].clone()
+        } else {
+            self.text()
+        }
+    }
+
+    fn maybe_text(&mut self) -> Option<String> {
+        self.flag().then(|| self.text())
+    }
+
+    /// An `ext`: absent, valid JSON, or anything.
+    fn ext(&mut self) -> Option<String> {
+        match self.byte() % 4 {
+            0 | 1 => None,
+            2 => Some(r#"{"k":1}"#.to_owned()),
+            _ => Some(self.text()),
+        }
+    }
+
+    fn role(&mut self) -> Role {
+        [Role::Audience, Role::Talker, Role::Admin][usize::from(self.byte() % 3)]
+    }
+
+    fn confr_type(&mut self) -> ConfrType {
+        let types = [
+            ConfrType::Communication,
+            ConfrType::CommunicationMix,
+            ConfrType::Live,
+        ];
+        types[usize::from(self.byte() % 3)]
+    }
+
+    /// The default config, or one with tiny (sometimes invalid) limits.
+    fn config(&mut self) -> ConferenceConfig {
+        let b = self.byte();
+        if b & 1 == 0 {
+            return ConferenceConfig::default();
+        }
+        ConferenceConfig {
+            max_talker_count: u32::from(b >> 1 & 3),
+            max_audience_count: u32::from(b >> 3 & 3),
+            max_video_count: u32::from(b >> 5 & 1),
+            max_pub_desktop_count: u32::from(b >> 6 & 1),
+            ..ConferenceConfig::default()
+        }
+    }
+
+    /// Around `count` (a client's count of events received), sometimes off.
+    fn near(&mut self, count: u64) -> u64 {
+        let delta = i64::from(self.byte() as i8) / 32;
+        count.saturating_add_signed(delta)
+    }
+}
+
+/// Strings the server handed out, for requests to name.
+#[derive(Default)]
+struct Pools {
+    confrs: Vec<String>,
+    members: Vec<String>,
+    streams: Vec<String>,
+    tickets: Vec<String>,
+}
+
+fn remember(pool: &mut Vec<String>, s: &str) {
+    if pool.iter().any(|p| p == s) {
+        return;
+    }
+    if pool.len() == POOL {
+        pool.remove(0);
+    }
+    pool.push(s.to_owned());
+}
+
+impl Pools {
+    /// Walks a message's JSON for ids, names and tickets.
+    fn harvest(&mut self, v: &serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    if let serde_json::Value::String(s) = value {
+                        let pool = match key.as_str() {
+                            "confrId" => &mut self.confrs,
+                            "joinId" | "memId" | "name" => &mut self.members,
+                            "streamId" => &mut self.streams,
+                            "id" if s.starts_with('S') => &mut self.streams,
+                            "id" => &mut self.members,
+                            "ticket" | "roleToken" => &mut self.tickets,
+                            _ => continue,
+                        };
+                        remember(pool, s);
+                    } else {
+                        self.harvest(value);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| self.harvest(i)),
+            _ => {}
+        }
+    }
+}
+
+#[derive(Default)]
+struct Slot {
+    /// The connection this client is on, if any.
+    conn: Option<ConnId>,
+    /// Its session's resume key, from `authed`.
+    key: Option<String>,
+    /// Events its session received, as a client counts them for heartbeats.
+    events: u64,
+    /// A resume in flight: the key and count sent, adopted when it succeeds.
+    resuming: Option<(String, u64)>,
+}
+
+/// The frame being handled: its connection and, if it parses, its rid.
+#[derive(Clone, Copy)]
+struct Frame {
+    conn: ConnId,
+    rid: Option<u32>,
+}
+
+struct Sim {
+    core: Core,
+    now: u64,
+    next_conn: u64,
+    next_rid: u32,
+    slots: [Slot; SLOTS],
+    /// Connections the core closed or that we reported gone: nothing may go to them.
+    dead: HashSet<ConnId>,
+    /// Publishes and subscribes waiting for the SFU, by rid: the replies still owed.
+    owed: HashMap<u32, usize>,
+    open_peers: HashSet<PeerId>,
+    pools: Pools,
+}
+
+impl Sim {
+    fn new() -> Self {
+        let (keys, _) = keys_and_tokens();
+        Self {
+            core: Core::new(config(), keys.clone(), 7),
+            now: T0_MS,
+            next_conn: 1,
+            next_rid: 1,
+            slots: Default::default(),
+            dead: HashSet::new(),
+            owed: HashMap::new(),
+            open_peers: HashSet::new(),
+            pools: Pools::default(),
+        }
+    }
+
+    fn step(&mut self, slot: usize, action: u8, mut p: Bytes) {
+        if tracing() {
+            let conn = self.slots[slot].conn;
+            eprintln!(
+                "{} slot {slot} ({conn:?}) action {}",
+                self.now - T0_MS,
+                action % 16
+            );
+        }
+        match action % 16 {
+            0 | 15 => {
+                let conn = self.conn(slot);
+                let text = String::from_utf8_lossy(p.0).into_owned();
+                self.text(conn, &text);
+            }
+            1 => {
+                if let Some(conn) = self.slots[slot].conn.take() {
+                    self.dead.insert(conn);
+                    self.core.handle_disconnect(conn, p.flag(), self.now);
+                    self.drain(None);
+                }
+            }
+            2 => {
+                // Up to about 17 minutes: past liveness, empty-conference and ticket
+                // timeouts in a few steps.
+                let ms = u64::from(u16::from_le_bytes([p.byte(), p.byte()])) * 16;
+                self.advance(ms);
+            }
+            3 => {
+                let conn = self.conn(slot);
+                if p.flag() {
+                    self.core.handle_binary(conn, self.now);
+                    let own = self.drain(Some(Frame { conn, rid: None }));
+                    self.check_answered(conn, own, None, "a binary frame");
+                } else {
+                    self.core.handle_alive(conn, self.now);
+                    self.drain(None);
+                }
+            }
+            14 => self.fresh_connection(slot, &mut p),
+            n => {
+                let req = self.request(slot, n, &mut p);
+                let conn = self.conn(slot);
+                self.send(conn, req);
+            }
+        }
+    }
+
+    /// A well-formed request of kind `n` (4..=13), its fields picked by the payload.
+    fn request(&mut self, slot: usize, n: u8, p: &mut Bytes) -> Request {
+        let pools = &self.pools;
+        let confr_id = |p: &mut Bytes| ConferenceId(p.pick(&pools.confrs));
+        let stream_id = |p: &mut Bytes| StreamId(p.pick(&pools.streams));
+        let members = |p: &mut Bytes| -> Vec<String> {
+            let n = 1 + usize::from(p.byte() % 2);
+            (0..n).map(|_| p.pick(&pools.members)).collect()
+        };
+        match n {
+            4 => Request::JoinRoom {
+                // A few shared names, so that clients meet in the same room.
+                room_name: match p.byte() {
+                    b @ 0..=0xEF => format!("room{}", b % 3),
+                    _ => p.text(),
+                },
+                password: p.maybe_text(),
+                role: p.flag().then(|| p.role()),
+                confr_type: p.flag().then(|| p.confr_type()),
+                config: p.config(),
+                nick_name: p.maybe_text(),
+                ext: p.ext(),
+            },
+            5 => Request::CreateConference {
+                confr_type: p.confr_type(),
+                password: p.maybe_text(),
+                config: p.config(),
+            },
+            6 => Request::GetTicket {
+                confr_id: confr_id(p),
+                password: p.maybe_text(),
+            },
+            7 => Request::Join {
+                confr_id: confr_id(p),
+                ticket: p.pick(&pools.tickets),
+                ext: p.ext(),
+                nick_name: p.maybe_text(),
+            },
+            8 => Request::Publish {
+                confr_id: confr_id(p),
+                rtc_id: format!("rtc{}", p.byte() % 3),
+                stream_type: if p.flag() {
+                    StreamType::Desktop
+                } else {
+                    StreamType::Camera
+                },
+                audio: p.flag(),
+                video: p.flag(),
+                ext: p.ext(),
+                sdp: if p.byte() < 0xF0 {
+                    SDP.to_owned()
+                } else {
+                    p.text()
+                },
+            },
+            9 => Request::Kick {
+                confr_id: confr_id(p),
+                members: members(p),
+            },
+            10 => Request::GrantRole {
+                confr_id: confr_id(p),
+                members: members(p),
+                role: p.role(),
+            },
+            11 => match p.byte() % 3 {
+                0 => Request::Exit {
+                    confr_id: confr_id(p),
+                },
+                1 => Request::Destroy {
+                    confr_id: confr_id(p),
+                },
+                _ => Request::GetInfo {
+                    confr_id: confr_id(p),
+                    password: p.maybe_text(),
+                },
+            },
+            12 => match p.byte() % 7 {
+                0 => Request::Unpublish {
+                    confr_id: confr_id(p),
+                    stream_id: stream_id(p),
+                },
+                1 => Request::SetMedia {
+                    confr_id: confr_id(p),
+                    stream_id: stream_id(p),
+                    aoff: p.flag(),
+                    voff: p.flag(),
+                },
+                2 => Request::Subscribe {
+                    confr_id: confr_id(p),
+                    stream_id: stream_id(p),
+                    sdp: SDP.to_owned(),
+                    audio_mid: p.flag().then(|| "1".to_owned()),
+                    video_mid: p.flag().then(|| "2".to_owned()),
+                },
+                3 => Request::Unsubscribe {
+                    confr_id: confr_id(p),
+                    stream_id: stream_id(p),
+                },
+                4 => Request::SubscriptionReady {
+                    confr_id: confr_id(p),
+                    stream_id: stream_id(p),
+                },
+                5 => Request::PlayRtmp {
+                    confr_id: confr_id(p),
+                    stream_id: stream_id(p),
+                },
+                _ => Request::PublishRtmp {
+                    confr_id: confr_id(p),
+                    rtc_id: "rtmp".to_owned(),
+                    stream_type: StreamType::Camera,
+                    audio: true,
+                    video: p.flag(),
+                    ext: None,
+                },
+            },
+            _ => {
+                if p.flag() {
+                    Request::Ping
+                } else {
+                    Request::Heartbeat {
+                        received: p.near(self.slots[slot].events),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The slot's connection, opened and logged in (as its own user) if it has none.
+    fn conn(&mut self, slot: usize) -> ConnId {
+        if let Some(conn) = self.slots[slot].conn {
+            return conn;
+        }
+        let conn = self.connect(slot);
+        let token = keys_and_tokens().1[slot].clone();
+        self.auth(conn, token);
+        conn
+    }
+
+    fn connect(&mut self, slot: usize) -> ConnId {
+        if let Some(old) = self.slots[slot].conn.take() {
+            self.dead.insert(old);
+            self.core.handle_disconnect(old, false, self.now);
+            self.drain(None);
+        }
+        let conn = ConnId(self.next_conn);
+        self.next_conn += 1;
+        self.core.handle_connect(conn, self.now);
+        self.drain(None);
+        // The client keeps its session's key and event count, for a resume.
+        self.slots[slot].conn = Some(conn);
+        conn
+    }
+
+    fn auth(&mut self, conn: ConnId, token: String) {
+        let protocol = PROTOCOL_VERSION;
+        self.send(conn, Request::Auth { token, protocol });
+    }
+
+    /// A request as the SDK would send it, with a fresh rid.
+    fn send(&mut self, conn: ConnId, req: Request) {
+        let rid = self.next_rid;
+        self.next_rid += 1;
+        let text = serde_json::to_string(&ClientMessage { rid, req }).expect("requests encode");
+        self.text(conn, &text);
+    }
+
+    /// A new connection for the slot (the old one drops uncleanly), then a login as
+    /// any user, a resume of any slot's session, or nothing yet.
+    fn fresh_connection(&mut self, slot: usize, p: &mut Bytes) {
+        let conn = self.connect(slot);
+        let b = p.byte();
+        match b % 3 {
+            0 => {
+                let token = match p.byte() {
+                    b @ 0..=0xEF => keys_and_tokens().1[usize::from(b) % SLOTS].clone(),
+                    _ => p.text(),
+                };
+                self.auth(conn, token);
+            }
+            1 => {
+                let of = usize::from(b >> 2) % SLOTS;
+                let key = match &self.slots[of].key {
+                    Some(k) if p.byte() < 0xF0 => k.clone(),
+                    _ => p.text(),
+                };
+                let received = p.near(self.slots[of].events);
+                self.slots[slot].resuming = Some((key.clone(), received));
+                let req = Request::Resume {
+                    session: key,
+                    received,
+                    protocol: PROTOCOL_VERSION,
+                };
+                self.send(conn, req);
+                self.slots[slot].resuming = None;
+            }
+            _ => {}
+        }
+    }
+
+    fn advance(&mut self, ms: u64) {
+        self.now += ms;
+        // The driver calls this whenever its timer fires, early ones included.
+        self.core.handle_timeout(self.now);
+        self.drain(None);
+    }
+
+    /// One text frame, and the check that it got its one reply.
+    fn text(&mut self, conn: ConnId, text: &str) {
+        let parsed = serde_json::from_str::<ClientMessage>(text).ok();
+        let rid = parsed.as_ref().map(|m| m.rid);
+        if tracing() {
+            eprintln!("{} {conn:?} <- {text}", self.now - T0_MS);
+        }
+        self.core.handle_text(conn, text, self.now);
+        let own = self.drain(Some(Frame { conn, rid }));
+        let waits_for_sfu = parsed.as_ref().and_then(|m| match m.req {
+            Request::Publish { .. } | Request::Subscribe { .. } => Some(m.rid),
+            _ => None,
+        });
+        self.check_answered(conn, own, waits_for_sfu, text);
+    }
+
+    fn check_answered(&mut self, conn: ConnId, own: usize, waits_for_sfu: Option<u32>, what: &str) {
+        if self.dead.contains(&conn) {
+            // The core closed the connection for flooding: the frame was dropped.
+            assert_eq!(
+                own, 0,
+                "{what:?} on {conn:?}: a reply on a closed connection"
+            );
+            return;
+        }
+        match (own, waits_for_sfu) {
+            (1, _) => {}
+            (0, Some(rid)) => *self.owed.entry(rid).or_default() += 1,
+            _ => panic!("{what:?} on {conn:?} got {own} replies, not one"),
+        }
+    }
+
+    /// Drains and checks the core's outputs; returns how many replies answered `frame`.
+    fn drain(&mut self, frame: Option<Frame>) -> usize {
+        let mut own = 0;
+        let mut closed = vec![];
+        while let Some(out) = self.core.poll_output() {
+            if tracing() {
+                eprintln!("    -> {out:?}");
+            }
+            match out {
+                Output::Send { to, msg } => {
+                    assert!(
+                        to.0 < self.next_conn && !self.dead.contains(&to),
+                        "{msg:?} sent to {to:?}, which is closed or unknown"
+                    );
+                    let text = serde_json::to_string(&msg).expect("server messages encode");
+                    let back: ServerMessage = serde_json::from_str(&text)
+                        .unwrap_or_else(|e| panic!("{text} does not decode: {e}"));
+                    assert_eq!(back, msg, "{text} decodes to another value");
+                    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    self.pools.harvest(&json);
+                    let slot = self.slots.iter_mut().find(|s| s.conn == Some(to));
+                    match msg {
+                        ServerMessage::Event(_) => {
+                            if let Some(slot) = slot {
+                                slot.events += 1;
+                            }
+                        }
+                        ServerMessage::Reply { rid, body } => {
+                            if let (Some(slot), ReplyBody::Ok(r)) = (slot, &body) {
+                                match r {
+                                    Response::Authed { session, .. } => {
+                                        slot.key = Some(session.clone());
+                                        slot.events = 0;
+                                    }
+                                    Response::Resumed { .. } => {
+                                        if let Some((key, received)) = slot.resuming.take() {
+                                            slot.key = Some(key);
+                                            slot.events = received;
+                                        }
+                                    }
+                                    _ => {}
+                                }
+                            }
+                            if answers(frame, to, rid, &body) && own == 0 {
+                                own = 1;
+                            } else if let Some(n) = self.owed.get_mut(&rid).filter(|n| **n > 0) {
+                                *n -= 1;
+                            } else {
+                                panic!("reply {rid} to {to:?} answers no request: {body:?}");
+                            }
+                        }
+                    }
+                }
+                Output::Close { conn, .. } => {
+                    assert!(
+                        self.dead.insert(conn),
+                        "{conn:?} closed twice, or after it was gone"
+                    );
+                    closed.push(conn);
+                }
+                Output::Media(cmd) => self.media(cmd),
+            }
+        }
+        // As the driver does: the socket closes, and the core hears it went.
+        for conn in closed {
+            for slot in &mut self.slots {
+                if slot.conn == Some(conn) {
+                    slot.conn = None;
+                }
+            }
+            self.core.handle_disconnect(conn, true, self.now);
+            self.drain(None);
+        }
+        own
+    }
+
+    fn media(&mut self, cmd: MediaCommand) {
+        match cmd {
+            MediaCommand::Publish { peer, .. } => {
+                assert!(self.open_peers.insert(peer), "{peer:?} opened twice");
+            }
+            MediaCommand::Subscribe { peer, .. } => {
+                self.open_peers.insert(peer);
+            }
+            MediaCommand::Close { peer } => {
+                assert!(
+                    self.open_peers.remove(&peer),
+                    "{peer:?} closed but not open"
+                );
+            }
+            MediaCommand::Unroute { .. } | MediaCommand::RequestKeyframe { .. } => {}
+        }
+    }
+
+    /// Every connection drops, time passes: no session, conference or peer may stay.
+    fn finish(mut self) {
+        for slot in 0..SLOTS {
+            if let Some(conn) = self.slots[slot].conn.take() {
+                self.dead.insert(conn);
+                self.core.handle_disconnect(conn, false, self.now);
+                self.drain(None);
+            }
+        }
+        let c = config();
+        self.advance(c.liveness_ms.max(c.empty_conference_ttl_ms) + 1);
+        assert_eq!(self.core.session_count(), 0, "sessions left");
+        assert_eq!(self.core.conference_count(), 0, "conferences left");
+        assert_eq!(self.core.peer_count(), 0, "SFU peers left in the core");
+        assert!(self.open_peers.is_empty(), "SFU peers never closed");
+    }
+}
+
+/// Whether a reply is the one `frame` is owed: on its connection, with its rid (or
+/// rid 0 when refused unread for flooding; any rid when it did not parse).
+fn answers(frame: Option<Frame>, to: ConnId, rid: u32, body: &ReplyBody) -> bool {
+    let Some(f) = frame else { return false };
+    let refused_unread =
+        rid == 0 && matches!(body, ReplyBody::Err(e) if e.code == ErrorCode::ClientNotSupported);
+    f.conn == to && (f.rid.is_none() || f.rid == Some(rid) || refused_unread)
+}
