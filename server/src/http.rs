@@ -208,14 +208,16 @@ async fn serve_socket(
         }
     });
     let end = read_frames(&hub, conn, &mut rx).await;
-    // A goodbye, or a close of ours, ends the session; a lost connection may resume.
+    // Asked for before the hub drops this connection's queue, which would otherwise
+    // let the writer stop without sending it.
     let ends = matches!(end, End::Goodbye | End::Refused(..));
-    hub.disconnect(conn, ip, ends);
     if let End::Refused(code, reason) = end {
         let _ = close_tx.send((code, reason));
     } else {
         drop(close_tx);
     }
+    // A goodbye, or a close of ours, ends the session; a lost connection may resume.
+    hub.disconnect(conn, ip, ends);
     // The writer sends a requested close frame, or stops once the hub has dropped
     // this connection's queue.
     let _ = writer.await;

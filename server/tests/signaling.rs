@@ -285,7 +285,13 @@ async fn bad_input_gets_an_error_and_disturbs_nobody() {
             None => break None,
         }
     };
-    assert_eq!(closed.map(|c| c.0), Some(1009));
+    // The 1009 close is sent while the client is still writing megabytes, so the
+    // client's TCP stack may reset before it reads the close frame: either way the
+    // connection is refused, and alice carries on.
+    assert!(
+        matches!(closed.as_ref().map(|c| c.0), Some(1009) | None),
+        "{closed:?}"
+    );
     a.req(Request::GetInfo {
         confr_id: confr.clone(),
         password: None,
