@@ -1,13 +1,19 @@
 //! The fuzz targets' logic, one plain function per target. Shared by the cargo-fuzz
 //! binaries (fuzz/fuzz_targets/) and by server/tests/fuzz_corpus.rs, which replays
 //! the committed corpus through the very same code on stable.
+//!
+//! To see what one input does, frame by frame:
+//! `FUZZ_TRACE=1 cargo +nightly fuzz run server_messages fuzz/artifacts/server_messages/FILE`
+//! (from the repository root; the long run is `scripts/fuzz.sh`).
 
 use emedia_protocol::{
-    ClientMessage, ConferenceConfig, ConferenceId, ConfrType, ErrorCode, ReplyBody, Request,
+    ClientMessage, ConferenceConfig, ConferenceId, ConfrType, ErrorCode, Event, ReplyBody, Request,
     Response, Role, ServerMessage, StreamId, StreamType, PROTOCOL_VERSION,
 };
 use emedia_server::auth::Keys;
-use emedia_server::core::{ConnId, Core, CoreConfig, MediaCommand, Output, PeerId, RateLimit};
+use emedia_server::core::{
+    ConnId, Core, CoreConfig, MediaCommand, MediaEvent, Output, PeerId, RateLimit,
+};
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Debug;
@@ -38,11 +44,13 @@ fn assert_round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(msg: &
 /// bits pick the connection (a "slot"), the rest the action: a raw text frame, a
 /// disconnect, time passing, or a well-formed request whose ids and strings the
 /// payload picks, mostly among those the server handed out so far. Connections log in
-/// with a real token on first use, so the fuzzer starts past authentication.
+/// with a real token on first use, so the fuzzer starts past authentication. The SFU
+/// is not simulated: negotiations stay pending unless an action hands the core an SFU
+/// event (answered, refused, closed) for a peer it opened, so streams can go live.
 ///
 /// Checked: no panic; each frame the core handles gets exactly one reply, with its
-/// rid, on its connection (publish and subscribe may instead wait for the SFU, which
-/// is never simulated here, and get theirs when the stream or subscription ends);
+/// rid, on its connection (publish and subscribe may instead wait for the SFU, and get
+/// theirs from its answer or when the stream or subscription ends);
 /// no reply answers nothing; nothing is sent to a closed connection; every SFU peer
 /// opened is closed exactly once; everything the server sends encodes and decodes;
 /// and once every connection is gone and time has passed, nothing is left.
@@ -240,6 +248,17 @@ struct Slot {
     resuming: Option<(String, u64)>,
 }
 
+/// A negotiation waiting for the SFU: by the session that asked (its resume key, the
+/// same on every connection it moves to), its rid, and the conference it is about.
+struct Owed {
+    session: String,
+    rid: u32,
+    confr: ConferenceId,
+    /// Its session lost its connection since: a reply to a detached session is
+    /// dropped (only events are kept for a resume), so this one may never come.
+    maybe_lost: bool,
+}
+
 /// The frame being handled: its connection and, if it parses, its rid.
 #[derive(Clone, Copy)]
 struct Frame {
@@ -255,9 +274,10 @@ struct Sim {
     slots: [Slot; SLOTS],
     /// Connections the core closed or that we reported gone: nothing may go to them.
     dead: HashSet<ConnId>,
-    /// Publishes and subscribes waiting for the SFU, by rid: the replies still owed.
-    owed: HashMap<u32, usize>,
-    open_peers: HashSet<PeerId>,
+    /// Publishes and subscribes waiting for the SFU: the replies still owed.
+    owed: Vec<Owed>,
+    /// SFU peers the core opened and did not close, and whether each publishes.
+    open_peers: HashMap<PeerId, bool>,
     pools: Pools,
 }
 
@@ -271,12 +291,15 @@ impl Sim {
             next_rid: 1,
             slots: Default::default(),
             dead: HashSet::new(),
-            owed: HashMap::new(),
-            open_peers: HashSet::new(),
+            owed: Vec::new(),
+            open_peers: HashMap::new(),
             pools: Pools::default(),
         }
     }
 
+    /// One action of `slot`'s client: 0 a raw text frame, 1 a disconnect, 2 time
+    /// passing, 3 a binary frame or a pong, 4..=13 a well-formed request, 14 a new
+    /// connection (login or resume), 15 an SFU event.
     fn step(&mut self, slot: usize, action: u8, mut p: Bytes) {
         if tracing() {
             let conn = self.slots[slot].conn;
@@ -287,18 +310,15 @@ impl Sim {
             );
         }
         match action % 16 {
-            0 | 15 => {
+            0 => {
                 let conn = self.conn(slot);
                 let text = String::from_utf8_lossy(p.0).into_owned();
-                self.text(conn, &text);
+                let parsed = serde_json::from_str::<ClientMessage>(&text).ok();
+                let rid = parsed.as_ref().map(|m| m.rid);
+                let waits = parsed.and_then(|m| waits_for_sfu(&m.req));
+                self.text(conn, &text, rid, waits);
             }
-            1 => {
-                if let Some(conn) = self.slots[slot].conn.take() {
-                    self.dead.insert(conn);
-                    self.core.handle_disconnect(conn, p.flag(), self.now);
-                    self.drain(None);
-                }
-            }
+            1 => self.disconnect(slot, p.flag()),
             2 => {
                 // Up to about 17 minutes: past liveness, empty-conference and ticket
                 // timeouts in a few steps.
@@ -317,6 +337,7 @@ impl Sim {
                 }
             }
             14 => self.fresh_connection(slot, &mut p),
+            15 => self.sfu_event(&mut p),
             n => {
                 let req = self.request(slot, n, &mut p);
                 let conn = self.conn(slot);
@@ -326,7 +347,7 @@ impl Sim {
     }
 
     /// A well-formed request of kind `n` (4..=13), its fields picked by the payload.
-    fn request(&mut self, slot: usize, n: u8, p: &mut Bytes) -> Request {
+    fn request(&self, slot: usize, n: u8, p: &mut Bytes) -> Request {
         let pools = &self.pools;
         let confr_id = |p: &mut Bytes| ConferenceId(p.pick(&pools.confrs));
         let stream_id = |p: &mut Bytes| StreamId(p.pick(&pools.streams));
@@ -464,11 +485,7 @@ impl Sim {
     }
 
     fn connect(&mut self, slot: usize) -> ConnId {
-        if let Some(old) = self.slots[slot].conn.take() {
-            self.dead.insert(old);
-            self.core.handle_disconnect(old, false, self.now);
-            self.drain(None);
-        }
+        self.disconnect(slot, false);
         let conn = ConnId(self.next_conn);
         self.next_conn += 1;
         self.core.handle_connect(conn, self.now);
@@ -487,8 +504,43 @@ impl Sim {
     fn send(&mut self, conn: ConnId, req: Request) {
         let rid = self.next_rid;
         self.next_rid += 1;
+        let waits = waits_for_sfu(&req);
         let text = serde_json::to_string(&ClientMessage { rid, req }).expect("requests encode");
-        self.text(conn, &text);
+        self.text(conn, &text, Some(rid), waits);
+    }
+
+    /// What the SFU could say about one of the peers the core opened. Publishers it
+    /// refuses or loses are gone from the SFU, as the core assumes.
+    fn sfu_event(&mut self, p: &mut Bytes) {
+        let mut peers: Vec<_> = self.open_peers.keys().copied().collect();
+        if peers.is_empty() {
+            return;
+        }
+        peers.sort();
+        let peer = peers[usize::from(p.byte()) % peers.len()];
+        let ev = match p.byte() % 4 {
+            0 | 1 => MediaEvent::Answered {
+                peer,
+                sdp: SDP.replace("sendonly", "recvonly"),
+            },
+            2 => MediaEvent::Refused {
+                peer,
+                code: ErrorCode::SubscribeNoCodec,
+                message: "no common codec".to_owned(),
+            },
+            _ => MediaEvent::Closed { peer },
+        };
+        if tracing() {
+            eprintln!("{} SFU: {ev:?}", self.now - T0_MS);
+        }
+        let publishes = self.open_peers[&peer];
+        if matches!(ev, MediaEvent::Closed { .. })
+            || (publishes && matches!(ev, MediaEvent::Refused { .. }))
+        {
+            self.open_peers.remove(&peer);
+        }
+        self.core.handle_media(ev);
+        self.drain(None);
     }
 
     /// A new connection for the slot (the old one drops uncleanly), then a login as
@@ -531,23 +583,26 @@ impl Sim {
         self.drain(None);
     }
 
-    /// One text frame, and the check that it got its one reply.
-    fn text(&mut self, conn: ConnId, text: &str) {
-        let parsed = serde_json::from_str::<ClientMessage>(text).ok();
-        let rid = parsed.as_ref().map(|m| m.rid);
+    /// One text frame, and the check that it got its one reply. `rid` is the frame's
+    /// if it parses; `waits` names the conference of a negotiation, which may wait
+    /// for the SFU.
+    fn text(&mut self, conn: ConnId, text: &str, rid: Option<u32>, waits: Option<ConferenceId>) {
         if tracing() {
             eprintln!("{} {conn:?} <- {text}", self.now - T0_MS);
         }
         self.core.handle_text(conn, text, self.now);
         let own = self.drain(Some(Frame { conn, rid }));
-        let waits_for_sfu = parsed.as_ref().and_then(|m| match m.req {
-            Request::Publish { .. } | Request::Subscribe { .. } => Some(m.rid),
-            _ => None,
-        });
-        self.check_answered(conn, own, waits_for_sfu, text);
+        let waits = waits.zip(rid);
+        self.check_answered(conn, own, waits, text);
     }
 
-    fn check_answered(&mut self, conn: ConnId, own: usize, waits_for_sfu: Option<u32>, what: &str) {
+    fn check_answered(
+        &mut self,
+        conn: ConnId,
+        own: usize,
+        waits: Option<(ConferenceId, u32)>,
+        what: &str,
+    ) {
         if self.dead.contains(&conn) {
             // The core closed the connection for flooding: the frame was dropped.
             assert_eq!(
@@ -556,10 +611,38 @@ impl Sim {
             );
             return;
         }
-        match (own, waits_for_sfu) {
+        match (own, waits) {
             (1, _) => {}
-            (0, Some(rid)) => *self.owed.entry(rid).or_default() += 1,
+            (0, Some((confr, rid))) => {
+                // Accepted, so the session is logged in and its slot knows its key.
+                let session = self.session_on(conn).expect("a logged-in session");
+                self.owed.push(Owed {
+                    session,
+                    rid,
+                    confr,
+                    maybe_lost: false,
+                });
+            }
             _ => panic!("{what:?} on {conn:?} got {own} replies, not one"),
+        }
+    }
+
+    /// The resume key of the session on `conn`, as its client knows it.
+    fn session_on(&self, conn: ConnId) -> Option<String> {
+        let slot = self.slots.iter().find(|s| s.conn == Some(conn))?;
+        slot.key.clone()
+    }
+
+    /// Takes the negotiation a late reply answers off the list of those owed.
+    fn settle(&mut self, to: ConnId, rid: u32, body: &ReplyBody) {
+        let session = self.session_on(to);
+        let owed = self
+            .owed
+            .iter()
+            .position(|o| Some(&o.session) == session.as_ref() && o.rid == rid);
+        match owed {
+            Some(i) => drop(self.owed.remove(i)),
+            None => panic!("reply {rid} to {to:?} answers no request: {body:?}"),
         }
     }
 
@@ -567,63 +650,55 @@ impl Sim {
     fn drain(&mut self, frame: Option<Frame>) -> usize {
         let mut own = 0;
         let mut closed = vec![];
+        let mut exited = vec![];
         while let Some(out) = self.core.poll_output() {
             if tracing() {
                 eprintln!("    -> {out:?}");
             }
             match out {
                 Output::Send { to, msg } => {
-                    assert!(
-                        to.0 < self.next_conn && !self.dead.contains(&to),
-                        "{msg:?} sent to {to:?}, which is closed or unknown"
-                    );
-                    let text = serde_json::to_string(&msg).expect("server messages encode");
-                    let back: ServerMessage = serde_json::from_str(&text)
-                        .unwrap_or_else(|e| panic!("{text} does not decode: {e}"));
-                    assert_eq!(back, msg, "{text} decodes to another value");
-                    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-                    self.pools.harvest(&json);
-                    let slot = self.slots.iter_mut().find(|s| s.conn == Some(to));
+                    self.check_sendable(to, &msg);
                     match msg {
-                        ServerMessage::Event(_) => {
-                            if let Some(slot) = slot {
+                        ServerMessage::Event(event) => {
+                            if let Event::ConferenceExited { confr_id, .. } = event {
+                                exited.extend(self.session_on(to).map(|s| (s, confr_id)));
+                            }
+                            if let Some(slot) = self.slots.iter_mut().find(|s| s.conn == Some(to)) {
                                 slot.events += 1;
                             }
                         }
                         ServerMessage::Reply { rid, body } => {
-                            if let (Some(slot), ReplyBody::Ok(r)) = (slot, &body) {
-                                match r {
-                                    Response::Authed { session, .. } => {
-                                        slot.key = Some(session.clone());
-                                        slot.events = 0;
-                                    }
-                                    Response::Resumed { .. } => {
-                                        if let Some((key, received)) = slot.resuming.take() {
-                                            slot.key = Some(key);
-                                            slot.events = received;
-                                        }
-                                    }
-                                    _ => {}
-                                }
-                            }
-                            if answers(frame, to, rid, &body) && own == 0 {
+                            self.learn_session(to, &body);
+                            if own == 0 && answers(frame, to, rid, &body) {
                                 own = 1;
-                            } else if let Some(n) = self.owed.get_mut(&rid).filter(|n| **n > 0) {
-                                *n -= 1;
                             } else {
-                                panic!("reply {rid} to {to:?} answers no request: {body:?}");
+                                self.settle(to, rid, &body);
                             }
                         }
                     }
                 }
                 Output::Close { conn, .. } => {
-                    assert!(
-                        self.dead.insert(conn),
-                        "{conn:?} closed twice, or after it was gone"
-                    );
+                    let first = self.dead.insert(conn);
+                    assert!(first, "{conn:?} closed twice, or after it was gone");
                     closed.push(conn);
                 }
                 Output::Media(cmd) => self.media(cmd),
+            }
+        }
+        // A client told it is out of a conference has had every answer about it. Not
+        // checked on a resume, whose resent events may be older than a lost reply.
+        if self.slots.iter().all(|s| s.resuming.is_none()) {
+            for (session, confr) in exited {
+                let hung = self
+                    .owed
+                    .iter()
+                    .find(|o| o.session == session && o.confr == confr && !o.maybe_lost);
+                if let Some(o) = hung {
+                    panic!(
+                        "rid {}: told it left {confr}, the client never got this reply",
+                        o.rid
+                    );
+                }
             }
         }
         // As the driver does: the socket closes, and the core hears it went.
@@ -639,32 +714,81 @@ impl Sim {
         own
     }
 
+    /// Only to open connections, and every message encodes and decodes (the SDK reads it).
+    fn check_sendable(&mut self, to: ConnId, msg: &ServerMessage) {
+        assert!(
+            to.0 < self.next_conn && !self.dead.contains(&to),
+            "{msg:?} sent to {to:?}, which is closed or unknown"
+        );
+        let text = serde_json::to_string(msg).expect("server messages encode");
+        let back: ServerMessage =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text} does not decode: {e}"));
+        assert_eq!(&back, msg, "{text} decodes to another value");
+        self.pools.harvest(&serde_json::to_value(msg).unwrap());
+    }
+
+    /// A login or resume gives the slot its session's key and event count.
+    fn learn_session(&mut self, to: ConnId, body: &ReplyBody) {
+        let Some(slot) = self.slots.iter_mut().find(|s| s.conn == Some(to)) else {
+            return;
+        };
+        match body {
+            ReplyBody::Ok(Response::Authed { session, .. }) => {
+                slot.key = Some(session.clone());
+                slot.events = 0;
+            }
+            ReplyBody::Ok(Response::Resumed { .. }) => {
+                if let Some((key, received)) = slot.resuming.take() {
+                    slot.key = Some(key);
+                    slot.events = received;
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn media(&mut self, cmd: MediaCommand) {
         match cmd {
             MediaCommand::Publish { peer, .. } => {
-                assert!(self.open_peers.insert(peer), "{peer:?} opened twice");
+                let before = self.open_peers.insert(peer, true);
+                assert!(before.is_none(), "{peer:?} opened twice");
             }
-            MediaCommand::Subscribe { peer, .. } => {
-                self.open_peers.insert(peer);
+            MediaCommand::Subscribe { peer, source, .. } => {
+                // A subscriber connection is opened by its first offer, renegotiated after.
+                let before = self.open_peers.insert(peer, false);
+                assert_ne!(before, Some(true), "{peer:?} both publishes and subscribes");
+                assert_eq!(
+                    self.open_peers.get(&source),
+                    Some(&true),
+                    "{source:?} not open"
+                );
             }
             MediaCommand::Close { peer } => {
-                assert!(
-                    self.open_peers.remove(&peer),
-                    "{peer:?} closed but not open"
-                );
+                let before = self.open_peers.remove(&peer);
+                assert!(before.is_some(), "{peer:?} closed but not open");
             }
             MediaCommand::Unroute { .. } | MediaCommand::RequestKeyframe { .. } => {}
         }
     }
 
+    /// The slot's connection drops, if it has one: with a goodbye when `clean`.
+    fn disconnect(&mut self, slot: usize, clean: bool) {
+        let Some(conn) = self.slots[slot].conn.take() else {
+            return;
+        };
+        let key = self.slots[slot].key.as_ref();
+        for o in &mut self.owed {
+            o.maybe_lost |= Some(&o.session) == key;
+        }
+        self.dead.insert(conn);
+        self.core.handle_disconnect(conn, clean, self.now);
+        self.drain(None);
+    }
+
     /// Every connection drops, time passes: no session, conference or peer may stay.
     fn finish(mut self) {
         for slot in 0..SLOTS {
-            if let Some(conn) = self.slots[slot].conn.take() {
-                self.dead.insert(conn);
-                self.core.handle_disconnect(conn, false, self.now);
-                self.drain(None);
-            }
+            self.disconnect(slot, false);
         }
         let c = config();
         self.advance(c.liveness_ms.max(c.empty_conference_ttl_ms) + 1);
@@ -672,6 +796,16 @@ impl Sim {
         assert_eq!(self.core.conference_count(), 0, "conferences left");
         assert_eq!(self.core.peer_count(), 0, "SFU peers left in the core");
         assert!(self.open_peers.is_empty(), "SFU peers never closed");
+    }
+}
+
+/// Publish and subscribe are answered when the SFU answers: their conference.
+fn waits_for_sfu(req: &Request) -> Option<ConferenceId> {
+    match req {
+        Request::Publish { confr_id, .. } | Request::Subscribe { confr_id, .. } => {
+            Some(confr_id.clone())
+        }
+        _ => None,
     }
 }
 

@@ -13,7 +13,8 @@
 # `cargo test -p emedia-server --test fuzz_corpus` then replays it on stable.
 #
 # Environment: FUZZ_MAX_SECS caps each target's time (default 1800), FUZZ_CMIN=0
-# skips the minimizing after a long run.
+# skips the minimizing after a long run, FUZZ_FORK=N fuzzes in N processes that go
+# on past crashes (each saved under fuzz/artifacts/) instead of stopping at the first.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
@@ -21,6 +22,8 @@ runs=${1:-1000000}
 max_secs=${FUZZ_MAX_SECS:-1800}
 long_run=$((runs >= 1000000))
 targets=(protocol_decode server_messages)
+fork=()
+[[ -n "${FUZZ_FORK:-}" ]] && fork=(-fork="$FUZZ_FORK" -ignore_crashes=1)
 
 if ! rustup toolchain list | grep -q '^nightly'; then
   echo "fuzzing needs the nightly toolchain (rustup toolchain install nightly)" >&2
@@ -48,13 +51,13 @@ for target in "${targets[@]}"; do
   fi
   if ! cargo +nightly fuzz run "$target" "${dirs[@]}" -- \
     -runs="$runs" -max_total_time="$max_secs" -max_len=4096 -timeout=10 \
-    -dict=dict/protocol.dict -print_final_stats=1; then
+    -dict=dict/protocol.dict -print_final_stats=1 "${fork[@]}"; then
     failed+=("$target")
   fi
 done
 
 if ((${#failed[@]})); then
-  echo "fuzzing found crashes in: ${failed[*]} (inputs under fuzz/artifacts/)" >&2
+  echo "fuzzing failed for: ${failed[*]} (crashing inputs are under fuzz/artifacts/)" >&2
   exit 1
 fi
 

@@ -381,7 +381,16 @@ impl<S: ConferenceStore> Core<S> {
                 self.close_peer(peer);
             }
         }
-        for sub in conf.streams.subscriber_peers() {
+        for (session, sub) in conf.streams.subscriber_peers() {
+            // Offers whose subscription already ended wait for the SFU's answer, which
+            // closing the peer drops: they are settled here (the others were above).
+            for offer in sub.pending.iter().filter(|o| o.orphaned) {
+                self.out.reply(
+                    session,
+                    offer.rid,
+                    Err(err(ErrorCode::ConferenceDisbanded, "the conference ended")),
+                );
+            }
             self.close_peer(sub.peer);
         }
     }

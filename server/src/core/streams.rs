@@ -167,8 +167,9 @@ impl Streams {
         self.subscriber_peers.remove(&session)
     }
 
-    pub fn subscriber_peers(&self) -> impl Iterator<Item = &SubscriberPeer> {
-        self.subscriber_peers.values()
+    /// Each subscriber connection, with the session it belongs to.
+    pub fn subscriber_peers(&self) -> impl Iterator<Item = (SessionId, &SubscriberPeer)> {
+        self.subscriber_peers.iter().map(|(s, p)| (*s, p))
     }
 
     pub fn role_of(&self, peer: PeerId) -> Option<PeerRole> {
