@@ -395,6 +395,14 @@ fn admin_only_calls_are_refused_locally_for_non_admins() {
     );
 }
 
+/// `getConferenceInfo("C1")`: a plain call to have in flight.
+fn get_info() -> Command {
+    Command::Send(Request::GetInfo {
+        confr_id: "C1".into(),
+        password: None,
+    })
+}
+
 /// Fails every reconnect attempt from `now` on, until the SDK gives up; returns when.
 fn lose_for_good(c: &mut Client, mut now: u64) -> u64 {
     c.handle_closed(now);
@@ -415,14 +423,7 @@ mod reconnect;
 #[test]
 fn a_lost_link_fails_pending_calls_and_exits_with_4_9527() {
     let mut c = in_conference(Role::Admin, vec![]);
-    c.handle_command(
-        2,
-        Command::Send(Request::GetInfo {
-            confr_id: "C1".into(),
-            password: None,
-        }),
-        10,
-    );
+    c.handle_command(2, get_info(), 10);
     let gave_up = lose_for_good(&mut c, 11);
     assert!(gave_up >= 11 + GIVE_UP_MS);
     assert_eq!(
@@ -441,14 +442,7 @@ fn a_lost_link_fails_pending_calls_and_exits_with_4_9527() {
         ]
     );
     // The next call reconnects.
-    c.handle_command(
-        3,
-        Command::Send(Request::GetInfo {
-            confr_id: "C1".into(),
-            password: None,
-        }),
-        12,
-    );
+    c.handle_command(3, get_info(), 12);
     assert!(matches!(
         c.poll_transport(),
         Some(TransportCommand::Open { .. })
@@ -458,14 +452,7 @@ fn a_lost_link_fails_pending_calls_and_exits_with_4_9527() {
 #[test]
 fn a_refused_login_fails_everything_queued_with_its_reason() {
     let mut c = ready();
-    c.handle_command(
-        1,
-        Command::Send(Request::GetInfo {
-            confr_id: "C1".into(),
-            password: None,
-        }),
-        0,
-    );
+    c.handle_command(1, get_info(), 0);
     c.handle_command(
         2,
         Command::Send(Request::GetInfo {
@@ -489,14 +476,7 @@ fn a_refused_login_fails_everything_queued_with_its_reason() {
 #[test]
 fn a_silent_server_times_out() {
     let mut c = ready();
-    c.handle_command(
-        1,
-        Command::Send(Request::GetInfo {
-            confr_id: "C1".into(),
-            password: None,
-        }),
-        0,
-    );
+    c.handle_command(1, get_info(), 0);
     c.poll_transport();
     let at = c.poll_timeout().unwrap();
     assert_eq!(at, REQUEST_TIMEOUT_MS);

@@ -220,7 +220,7 @@ impl<S: ConferenceStore> Core<S> {
 
     /// A binary frame: refused with -501 like any bad request, and nothing else happens.
     pub fn handle_binary(&mut self, conn: ConnId, now_ms: u64) {
-        let body = match self.admit(conn, now_ms) {
+        let (sid, why) = match self.admit(conn, now_ms) {
             sessions::Admit::Handle(sid) => (
                 sid,
                 err(
@@ -231,7 +231,7 @@ impl<S: ConferenceStore> Core<S> {
             sessions::Admit::Refuse(sid) => (sid, Self::rate_refusal()),
             sessions::Admit::Drop => return,
         };
-        self.out.reply(body.0, 0, Err(body.1));
+        self.out.reply(sid, 0, Err(why));
     }
 
     /// A parsed frame, for drivers and tests that have one (no rate check).

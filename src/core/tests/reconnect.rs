@@ -42,14 +42,7 @@ fn a_dropped_socket_resumes_the_session_with_the_count_of_events_received() {
     // A call made while the link is down waits for it.
     let resume = drop_and_reopen(&mut c, 10);
     assert_eq!(events(&mut c), [SdkEvent::Reconnecting]);
-    c.handle_command(
-        7,
-        Command::Send(Request::GetInfo {
-            confr_id: "C1".into(),
-            password: None,
-        }),
-        11,
-    );
+    c.handle_command(7, get_info(), 11);
     assert!(sent(&mut c).is_empty());
     assert_eq!(
         resume.req,
@@ -92,14 +85,7 @@ fn a_dropped_socket_resumes_the_session_with_the_count_of_events_received() {
 #[test]
 fn requests_in_flight_when_the_link_drops_fail_with_9527() {
     let mut c = in_conference(Role::Talker, vec![]);
-    c.handle_command(
-        8,
-        Command::Send(Request::GetInfo {
-            confr_id: "C1".into(),
-            password: None,
-        }),
-        5,
-    );
+    c.handle_command(8, get_info(), 5);
     sent(&mut c);
     c.handle_closed(6);
     let failed = done(&mut c);
