@@ -110,6 +110,20 @@ impl Member {
             })
             .into_js_value(),
         );
+        for (name, set) in [
+            (
+                "reconnecting",
+                Manager::set_on_reconnecting as fn(&Manager, JsValue),
+            ),
+            ("reconnected", Manager::set_on_reconnected),
+        ] {
+            let l = log.clone();
+            set(
+                &mgr,
+                Closure::<dyn FnMut()>::new(move || l.borrow_mut().push(name.to_owned()))
+                    .into_js_value(),
+            );
+        }
         Self { mgr, name, log }
     }
 
@@ -342,7 +356,7 @@ async fn join_room_creates_by_name_and_destroy_reaches_everyone() {
 }
 
 #[wasm_bindgen_test]
-async fn a_lost_connection_exits_with_4_and_9527() {
+async fn a_closed_socket_reconnects_and_resumes_unnoticed() {
     let a = Member::new("ada").await;
     let b = Member::new("bo").await;
     // A socket factory: the mini-program's way in, and the test's handle on the socket.
@@ -357,15 +371,25 @@ async fn a_lost_connection_exits_with_4_and_9527() {
     let opts = Object::new();
     Reflect::set(&opts, &"roomName".into(), &room.into()).unwrap();
     ok(a.mgr.join_room(opts.clone().into())).await;
-    ok(b.mgr.join_room(opts.into())).await;
+    let joined = ok(b.mgr.join_room(opts.into())).await;
     a.expect(&[format!("joined {}", b.name)]).await;
     b.expect(&[format!("joined {}", a.name)]).await;
 
     let socket = Reflect::get(&js_sys::global(), &"__emediaTestSocket".into()).unwrap();
     let close: Function = get(&socket, "close").dyn_into().unwrap();
     close.call0(&socket).unwrap();
-    b.expect(&["exit 4 Some(-9527.0)".into()]).await;
-    a.expect(&[format!("exited {} 4", b.name)]).await;
+    b.expect(&["reconnecting".into(), "reconnected".into()])
+        .await;
+    a.expect(&[]).await;
+    // Still the same member: a normal exit is what the others see.
+    let confr = get(&joined, "confrId");
+    let info = ok(a.mgr.get_conference_info(confr.clone(), JsValue::UNDEFINED)).await;
+    let members: Array = get(&info, "members").dyn_into().unwrap();
+    assert!(members
+        .iter()
+        .any(|m| get(&m, "id") == get(&joined, "joinId")));
+    ok(b.mgr.exit_conference(confr)).await;
+    a.expect(&[format!("exited {} 0", b.name)]).await;
 }
 
 #[wasm_bindgen_test]
