@@ -29,6 +29,8 @@ export class MiniProgram {
       // Numeric timer ids, as a mini-program has; tracked so dispose() can clear them.
       setTimeout: (fn, ms, ...args) => {
         const id = ++nextTimer;
+        // An unloaded program runs nothing more (the SDK would otherwise reconnect).
+        if (this.disposed) return id;
         this.timers.set(id, setTimeout(() => {
           this.timers.delete(id);
           fn(...args);
@@ -70,6 +72,7 @@ export class MiniProgram {
 
   wxApi(envVersion) {
     const sockets = this.sockets;
+    const runtime = this;
     return {
       getAccountInfoSync: () => ({ miniProgram: { appId: 'wxtest', envVersion } }),
       connectSocket({ url, fail }) {
@@ -77,6 +80,7 @@ export class MiniProgram {
         const emit = (kind, ev) => handlers[kind].forEach((f) => f(ev));
         let ws;
         try {
+          if (runtime.disposed) throw new Error('the program was unloaded');
           ws = new WebSocket(url);
         } catch (e) {
           fail?.({ errMsg: `connectSocket:fail ${e.message}` });
@@ -134,6 +138,7 @@ export class MiniProgram {
 
   /** Closes every socket and clears every timer, so the test process can end. */
   dispose() {
+    this.disposed = true;
     for (const { ws } of this.sockets) ws.terminate();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
