@@ -44,7 +44,8 @@ pub enum SdkEvent {
     },
     /// `onReconnecting()`: the connection dropped; the SDK is getting it back.
     Reconnecting,
-    /// `onReconnected()`: the session is back, as if nothing happened.
+    /// `onReconnected()`: the session is back, resumed as if nothing happened or
+    /// (after a refused resume) joined again, with the roster resynced by events.
     Reconnected,
     /// `onMediaChanaged(stream)` (and its alias `onMediaChanged`)
     StreamUpdated {
@@ -63,4 +64,10 @@ pub enum LocalMedia {
     CloseSubscriber(StreamId),
     /// Close this conference's subscriber connection: the page left it.
     CloseSubscriberConnection(ConferenceId),
+    /// Publish this stream's media again, into `confr_id`, under a new stream id: the
+    /// server lost the session that published it and the page joined again.
+    Republish {
+        confr_id: ConferenceId,
+        stream_id: StreamId,
+    },
 }

@@ -4,7 +4,8 @@
 //! [`Client::handle_open`] / [`Client::handle_message`] / [`Client::handle_closed`]
 //! (the socket), [`Client::handle_online`] / [`Client::handle_visible`] (the browser),
 //! and [`Client::handle_timeout`], each with the current time in ms. Keeping the
-//! session through a dropped connection is in `reconnect.rs`.
+//! session through a dropped connection is in `reconnect.rs`, and joining again when
+//! the server lost it in `rejoin.rs`.
 //!
 //! Drain order after every input: `poll_transport` (open or close the socket), then
 //! `poll_transmit` (messages to send, in order), then `poll_local_media` (this page's
@@ -16,6 +17,7 @@ mod command;
 mod error;
 mod event;
 mod reconnect;
+mod rejoin;
 mod state;
 mod vecmap;
 
@@ -23,7 +25,7 @@ pub use command::{Command, Outcome};
 pub use error::SdkError;
 pub use event::{LocalMedia, SdkEvent};
 pub use reconnect::{retry_delay, Reconnect, GIVE_UP_MS, HEARTBEAT_MS};
-pub use state::JoinedConference;
+pub use state::{JoinedConference, Rejoin};
 
 use emedia_protocol::{
     ClientMessage, ConferenceId, ErrorCode, Event, ExitReason, ReplyBody, Request, Response, Role,
@@ -76,6 +78,9 @@ enum Waiting {
     Op(OpId, Command),
     /// The ticket half of joinConference; the join follows.
     TicketForJoin(OpId, Command),
+    /// Joining this conference again after the server lost the session; true once
+    /// by room name (the conference was gone).
+    Rejoin(ConferenceId, bool),
 }
 
 struct Pending {
@@ -105,6 +110,8 @@ pub struct Client {
     /// Events received in this session, on any connection (the server counts too).
     received: u64,
     next_heartbeat: u64,
+    /// Logging in and joining again after a refused resume (`reconnect.rs`).
+    rejoining: bool,
 }
 
 impl Client {
@@ -321,6 +328,7 @@ impl Client {
     ) {
         self.link = Some(Link::Down);
         self.session = None;
+        self.rejoining = false;
         self.queued.clear();
         for (_, p) in std::mem::take(&mut self.pending) {
             if let Waiting::Op(op, _) | Waiting::TicketForJoin(op, _) = p.waiting {
@@ -366,9 +374,18 @@ impl Client {
             (Waiting::Resume, Err(_)) => self.resume_refused(now),
             (Waiting::Auth, Err(e)) => {
                 // Everything queued behind the login would be refused: fail it with the
-                // login's own reason, and start afresh on the next call.
+                // login's own reason, and start afresh on the next call. A rejoin that
+                // cannot log in ends as a lost connection.
+                let code = if self.rejoining {
+                    ErrorCode::Network
+                } else {
+                    e.code
+                };
                 self.transport.push(TransportCommand::Close);
-                self.teardown(ExitReason::Failed, Some(e.code), e, now);
+                self.teardown(ExitReason::Failed, Some(code), e, now);
+            }
+            (Waiting::Rejoin(old, by_name), result) => {
+                self.rejoin_answered(old, by_name, result, now)
             }
             (Waiting::TicketForJoin(op, cmd), Ok(Response::Ticket { ticket })) => {
                 let Command::JoinConference { confr_id, ext, .. } = cmd.clone() else {
@@ -418,12 +435,29 @@ impl Client {
                 | Command::Send(Request::JoinRoom { .. })),
                 Response::Joined(joined),
             ) => {
+                let mut conf = JoinedConference::from_joined(&joined);
+                conf.rejoin = match &cmd {
+                    Command::JoinConference { ext, .. } => Rejoin {
+                        ext: ext.clone(),
+                        ..Rejoin::default()
+                    },
+                    Command::Send(Request::Join { ext, nick_name, .. }) => Rejoin {
+                        ext: ext.clone(),
+                        nick_name: nick_name.clone(),
+                        room: None,
+                    },
+                    Command::Send(room @ Request::JoinRoom { ext, nick_name, .. }) => Rejoin {
+                        ext: ext.clone(),
+                        nick_name: nick_name.clone(),
+                        room: Some(room.clone()),
+                    },
+                    _ => Rejoin::default(),
+                };
                 let password = match cmd {
                     Command::JoinConference { password, .. }
                     | Command::Send(Request::JoinRoom { password, .. }) => password,
                     _ => None,
                 };
-                let conf = JoinedConference::from_joined(&joined);
                 let confr_id = joined.confr_id.clone();
                 let already_there = joined.members.clone();
                 let streams: Vec<_> = joined

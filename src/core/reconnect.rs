@@ -6,9 +6,9 @@
 //! unanswered, or a socket that closes, starts [`Link::Reconnecting`]: the first
 //! attempt goes at once, later ones after [`retry_delay`], each opening a socket that
 //! sends `resume` with the session key and the event count. The server then resends
-//! what was missed and the others never notice. After [`GIVE_UP_MS`] without success,
-//! or when the server no longer knows the session, every conference ends with
-//! `onConferenceExit(4, -9527)`.
+//! what was missed and the others never notice. When the server no longer knows the
+//! session, the page logs in and joins again (`rejoin.rs`). After [`GIVE_UP_MS`]
+//! without success every conference ends with `onConferenceExit(4, -9527)`.
 
 use super::{Client, Link, Pending, SdkError, SdkEvent, Waiting};
 use emedia_protocol::{ClientMessage, ErrorCode, ExitReason, Request, PROTOCOL_VERSION};
@@ -51,7 +51,8 @@ impl Client {
     /// keeping, else end everything as before.
     pub(super) fn link_lost(&mut self, why: &str, now: u64) {
         self.transport.push(super::TransportCommand::Close);
-        if !self.can_resume() {
+        // A rejoin is one attempt: losing its connection too ends it.
+        if !self.can_resume() || self.rejoining {
             self.teardown(
                 ExitReason::Failed,
                 Some(ErrorCode::Network),
@@ -102,7 +103,7 @@ impl Client {
         self.link = Some(Link::Reconnecting(r));
     }
 
-    fn give_up(&mut self, why: &str, now: u64) {
+    pub(super) fn give_up(&mut self, why: &str, now: u64) {
         self.transport.push(super::TransportCommand::Close);
         self.session = None;
         self.teardown(
@@ -144,11 +145,6 @@ impl Client {
         self.transmit.append(&mut self.queued);
         self.next_heartbeat = now + HEARTBEAT_MS;
         self.events.push(SdkEvent::Reconnected);
-    }
-
-    /// The server no longer has the session (it expired, or the server restarted).
-    pub(super) fn resume_refused(&mut self, now: u64) {
-        self.give_up("the server could not resume the session", now);
     }
 
     /// The browser says the network is back: try at once rather than at the next

@@ -2,8 +2,19 @@
 
 use super::VecSet;
 use emedia_protocol::{
-    ConferenceId, ConfrType, Joined, Member, MemberId, Role, StreamId, StreamInfo,
+    ConferenceId, ConfrType, Joined, Member, MemberId, Request, Role, StreamId, StreamInfo,
 };
+
+/// How to join again when the server has lost this member's session (it expired, or
+/// the server restarted): with the role token first, which keeps the role; for a room
+/// joined by name, by name again if the conference is gone.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rejoin {
+    pub nick_name: Option<String>,
+    pub ext: Option<String>,
+    /// The `joinRoom` request, when the conference was joined by name.
+    pub room: Option<Request>,
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct JoinedConference {
@@ -19,6 +30,7 @@ pub struct JoinedConference {
     /// This page's own streams, and the streams it subscribes to.
     pub published: VecSet<StreamId>,
     pub subscribed: VecSet<StreamId>,
+    pub rejoin: Rejoin,
 }
 
 impl JoinedConference {
@@ -33,6 +45,7 @@ impl JoinedConference {
             streams: j.streams.clone(),
             published: VecSet::new(),
             subscribed: VecSet::new(),
+            rejoin: Rejoin::default(),
         }
     }
 

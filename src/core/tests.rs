@@ -419,6 +419,7 @@ fn lose_for_good(c: &mut Client, mut now: u64) -> u64 {
 }
 
 mod reconnect;
+mod rejoin;
 
 #[test]
 fn a_lost_link_fails_pending_calls_and_exits_with_4_9527() {
@@ -525,6 +526,46 @@ fn stream(id: &str, owner: &str) -> emedia_protocol::StreamInfo {
     }
 }
 
+/// Subscribes to stream `id` of conference C1 (answered at once).
+fn subscribe(c: &mut Client, id: &str, now: u64) {
+    let cmd = Command::Send(Request::Subscribe {
+        confr_id: "C1".into(),
+        stream_id: id.into(),
+        sdp: "o".into(),
+        audio_mid: None,
+        video_mid: Some("1".into()),
+    });
+    c.handle_command(90, cmd, now);
+    let rid = sent(c)[0].rid;
+    let reply = Response::Subscribed {
+        stream_id: id.into(),
+        sdp: "a".into(),
+    };
+    c.handle_message(ok(rid, reply), now);
+    done(c);
+}
+
+/// Publishes this page's stream `id` into conference C1 (answered at once).
+fn publish(c: &mut Client, id: &str, now: u64) {
+    let cmd = Command::Send(Request::Publish {
+        confr_id: "C1".into(),
+        rtc_id: "RTC1".into(),
+        stream_type: emedia_protocol::StreamType::Camera,
+        audio: true,
+        video: true,
+        ext: None,
+        sdp: "o".into(),
+    });
+    c.handle_command(91, cmd, now);
+    let rid = sent(c)[0].rid;
+    let reply = Response::Published {
+        stream: stream(id, "Mme"),
+        sdp: "a".into(),
+    };
+    c.handle_message(ok(rid, reply), now);
+    done(c);
+}
+
 fn local(c: &mut Client) -> Vec<LocalMedia> {
     std::iter::from_fn(|| c.poll_local_media()).collect()
 }
@@ -578,52 +619,8 @@ fn removed_streams_close_this_pages_connections() {
         }),
         4,
     );
-    c.handle_command(
-        2,
-        Command::Send(Request::Subscribe {
-            confr_id: "C1".into(),
-            stream_id: "S1".into(),
-            sdp: "o".into(),
-            audio_mid: None,
-            video_mid: Some("1".into()),
-        }),
-        5,
-    );
-    let rid = sent(&mut c)[0].rid;
-    c.handle_message(
-        ok(
-            rid,
-            Response::Subscribed {
-                stream_id: "S1".into(),
-                sdp: "a".into(),
-            },
-        ),
-        6,
-    );
-    c.handle_command(
-        3,
-        Command::Send(Request::Publish {
-            confr_id: "C1".into(),
-            rtc_id: "RTC1".into(),
-            stream_type: emedia_protocol::StreamType::Camera,
-            audio: true,
-            video: true,
-            ext: None,
-            sdp: "o".into(),
-        }),
-        7,
-    );
-    let rid = sent(&mut c)[0].rid;
-    c.handle_message(
-        ok(
-            rid,
-            Response::Published {
-                stream: stream("S2", "Mme"),
-                sdp: "a".into(),
-            },
-        ),
-        8,
-    );
+    subscribe(&mut c, "S1", 5);
+    publish(&mut c, "S2", 7);
     events(&mut c);
     // Bob unpublishes: our subscription closes.
     c.handle_message(

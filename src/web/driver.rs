@@ -15,7 +15,6 @@ use emedia_protocol::{ClientMessage, ServerMessage};
 use futures_channel::oneshot;
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise, JSON};
-use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
@@ -23,7 +22,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
-    fn console_warn(msg: &str);
+    pub fn warn(msg: &str);
 }
 
 pub type Shared = Rc<RefCell<Driver>>;
@@ -112,6 +111,7 @@ pub fn pump(shared: &Shared) {
     if std::mem::replace(&mut shared.borrow_mut().pumping, true) {
         return;
     }
+    let mut republish = Vec::new();
     loop {
         let transport: Vec<TransportCommand> = {
             let mut d = shared.borrow_mut();
@@ -131,7 +131,7 @@ pub fn pump(shared: &Shared) {
             let outgoing: Vec<ClientMessage> =
                 std::iter::from_fn(|| d.core.poll_transmit()).collect();
             while let Some(cmd) = d.core.poll_local_media() {
-                d.local.apply(cmd);
+                republish.extend(d.local.apply(cmd));
             }
             let completions: Vec<Completion> =
                 std::iter::from_fn(|| d.core.poll_completion()).collect();
@@ -168,23 +168,22 @@ pub fn pump(shared: &Shared) {
         }
     }
     shared.borrow_mut().pumping = false;
+    for (confr_id, p) in republish {
+        super::publish::republish(shared, confr_id, p);
+    }
     arm_timer(shared);
 }
 
 fn transmit(socket: Option<&SocketLike>, msg: &ClientMessage) {
-    let text = msg
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .ok()
-        .and_then(|v| JSON::stringify(&v).ok())
-        .and_then(|s| s.as_string());
+    let text = serde_json::to_string(msg).ok();
     match (text, socket) {
         (Some(text), Some(socket)) => {
             if JsSocket::send_on(socket, &text).is_err() {
-                console_warn("emedia: the socket refused a message");
+                warn("emedia: the socket refused a message");
             }
         }
-        (None, _) => console_warn("emedia: could not encode a message"),
-        (_, None) => console_warn("emedia: no socket to send on"),
+        (None, _) => warn("emedia: could not encode a message"),
+        (_, None) => warn("emedia: no socket to send on"),
     }
 }
 
@@ -199,7 +198,7 @@ fn open_socket(shared: &Shared, url: &str) {
                 SocketEvent::Closed => d.core.handle_closed(now()),
                 SocketEvent::Message(text) => match parse(&text) {
                     Some(msg) => d.core.handle_message(msg, now()),
-                    None => console_warn("emedia: ignored a message the SDK does not understand"),
+                    None => warn("emedia: ignored a message the SDK does not understand"),
                 },
             }
         }
@@ -215,7 +214,7 @@ fn open_socket(shared: &Shared, url: &str) {
                     .ok()
                     .and_then(|m| m.as_string())
             });
-            console_warn(&format!(
+            warn(&format!(
                 "emedia: could not open the socket: {}",
                 why.unwrap_or_default()
             ));
@@ -227,8 +226,7 @@ fn open_socket(shared: &Shared, url: &str) {
 /// The browser's JSON.parse does the parsing; serde only maps the result, which
 /// keeps a JSON parser out of the wasm.
 fn parse(text: &str) -> Option<ServerMessage> {
-    let value = JSON::parse(text).ok()?;
-    serde_wasm_bindgen::from_value(value).ok()
+    super::wire::decode(JSON::parse(text).ok()?).ok()
 }
 
 fn arm_timer(shared: &Shared) {

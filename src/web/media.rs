@@ -5,7 +5,7 @@
 
 use crate::core::VecMap;
 use crate::core::{LocalMedia, SdkError};
-use emedia_protocol::{ConferenceId, ErrorCode, StreamId};
+use emedia_protocol::{ConferenceId, ErrorCode, StreamId, StreamType};
 use futures_channel::oneshot;
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -21,6 +21,28 @@ pub struct Publication {
     pub stream: MediaStream,
     /// Tracks the SDK opened itself (stopped on close); an app's own stream is left alone.
     pub owns_tracks: bool,
+    /// What was asked for, to publish it again after a rejoin.
+    pub spec: PublishSpec,
+    /// The object pubStream resolved with (`{id, rtcId, stream, confrId}`).
+    pub handle: js_sys::Object,
+}
+
+pub struct PublishSpec {
+    pub rtc_id: String,
+    pub stream_type: StreamType,
+    pub ext: Option<String>,
+    /// `videoCodec`: the codec offered first.
+    pub codec: Option<String>,
+}
+
+impl Publication {
+    /// Closes the connection, and the tracks if the SDK opened them.
+    pub fn release(self) {
+        self.pc.close();
+        if self.owns_tracks {
+            stop_tracks(&self.stream);
+        }
+    }
 }
 
 /// One conference's subscribing connection. Offers on it must not overlap, so
@@ -41,16 +63,19 @@ pub struct LocalPeers {
 }
 
 impl LocalPeers {
-    pub fn apply(&mut self, cmd: LocalMedia) {
+    /// Does what the core asks; a publication to publish again is handed back (that
+    /// takes the driver, for its request).
+    pub fn apply(&mut self, cmd: LocalMedia) -> Option<(ConferenceId, Publication)> {
         match cmd {
             LocalMedia::ClosePublisher(id) => {
                 if let Some(p) = self.publications.remove(&id) {
-                    p.pc.close();
-                    if p.owns_tracks {
-                        stop_tracks(&p.stream);
-                    }
+                    p.release();
                 }
             }
+            LocalMedia::Republish {
+                confr_id,
+                stream_id,
+            } => return self.publications.remove(&stream_id).map(|p| (confr_id, p)),
             LocalMedia::CloseSubscriber(id) => {
                 // Stopping ends the remote tracks now; the next offer rejects the m-lines.
                 if let Some((_, transceivers)) = self.subscriptions.remove(&id) {
@@ -66,6 +91,7 @@ impl LocalPeers {
                 self.subscriptions.retain(|_, (c, _)| *c != confr_id);
             }
         }
+        None
     }
 }
 

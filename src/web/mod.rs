@@ -11,6 +11,7 @@ mod publish;
 mod rtmp;
 mod socket;
 mod subscribe;
+mod wire;
 
 use crate::core::{Command, SdkError};
 use driver::Shared;
@@ -30,7 +31,7 @@ pub struct Manager {
 
 type MediaFuture = Pin<Box<dyn Future<Output = Result<JsValue, SdkError>>>>;
 
-fn settle(fut: MediaFuture) -> Promise {
+pub(crate) fn settle(fut: MediaFuture) -> Promise {
     wasm_bindgen_futures::future_to_promise(
         async move { fut.await.map_err(|e| convert::error(&e)) },
     )

@@ -4,7 +4,7 @@
 use super::convert;
 use super::driver::{self, Shared};
 use super::media::{
-    accept_answer, js_err, new_pc, offer, stop_tracks, transceiver_init, wait, Publication,
+    accept_answer, js_err, new_pc, offer, transceiver_init, wait, Publication, PublishSpec,
 };
 use crate::core::{Command, Outcome, SdkError};
 use emedia_protocol::{ConferenceId, ErrorCode, Request, StreamId, StreamType};
@@ -146,7 +146,16 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
         Some(id) => id,
         None => shared.borrow_mut().core.next_rtc_id(),
     };
-    let ext = convert::ext(&convert::get(&options, "ext"))?;
+    let spec = PublishSpec {
+        rtc_id,
+        stream_type: if screen {
+            StreamType::Desktop
+        } else {
+            StreamType::Camera
+        },
+        ext: convert::ext(&convert::get(&options, "ext"))?,
+        codec: convert::opt_string(&convert::get(&options, "videoCodec"), "videoCodec")?,
+    };
     if let Some(conf) = shared.borrow().core.conference(&confr_id) {
         if conf.role == emedia_protocol::Role::Audience {
             return Err(SdkError::new(
@@ -155,57 +164,91 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
             ));
         }
     }
-    let codec = convert::opt_string(&convert::get(&options, "videoCodec"), "videoCodec")?;
     let (stream, owns_tracks) = capture(&options, screen).await?;
-    // On failure: the tracks the SDK opened are closed; an app's own stream is left alone.
-    let release = |owns: bool| {
-        if owns {
-            stop_tracks(&stream);
-        }
+    let handle = Object::new();
+    let _ = Reflect::set(&handle, &"rtcId".into(), &spec.rtc_id.as_str().into());
+    let _ = Reflect::set(&handle, &"stream".into(), &stream);
+    let _ = Reflect::set(&handle, &"confrId".into(), &confr_id.as_str().into());
+    let p = Publication {
+        pc: new_pc()?,
+        stream,
+        owns_tracks,
+        spec,
+        handle,
     };
-    let audio = first_track(stream.get_audio_tracks());
-    let video = first_track(stream.get_video_tracks());
-    let pc = new_pc()?;
+    match send_media(&shared, confr_id, p).await {
+        Ok(handle) => Ok(handle.into()),
+        Err((p, e)) => {
+            p.release();
+            Err(e)
+        }
+    }
+}
+
+/// Publishes again, under a new id, a stream whose session the server lost: same
+/// media, same rtcId, and the object pubStream resolved with gets the new id.
+pub fn republish(shared: &Shared, confr_id: ConferenceId, old: Publication) {
+    old.pc.close();
+    let shared = shared.clone();
+    let task = async move {
+        let p = match new_pc() {
+            Ok(pc) => Publication { pc, ..old },
+            Err(_) => return Ok(JsValue::UNDEFINED),
+        };
+        if let Err((p, e)) = send_media(&shared, confr_id, p).await {
+            driver::warn(&format!("emedia: could not publish again: {}", e.message));
+            p.release();
+        }
+        Ok(JsValue::UNDEFINED)
+    };
+    // Always fulfilled, so the promise needs no handler.
+    drop(super::settle(Box::pin(task)));
+}
+
+/// Offers `p`'s media on its new connection and keeps the publication; on failure
+/// hands it back (closed) with the reason.
+async fn send_media(
+    shared: &Shared,
+    confr_id: ConferenceId,
+    p: Publication,
+) -> Result<Object, (Publication, SdkError)> {
+    let audio = first_track(p.stream.get_audio_tracks());
+    let video = first_track(p.stream.get_video_tracks());
     let init = transceiver_init(RtcRtpTransceiverDirection::Sendonly);
-    init.set_streams(&Array::of1(&stream));
+    init.set_streams(&Array::of1(&p.stream));
     if let Some(track) = &audio {
-        pc.add_transceiver_with_media_stream_track_and_init(track, &init);
+        p.pc.add_transceiver_with_media_stream_track_and_init(track, &init);
     }
     if let Some(track) = &video {
-        let t = pc.add_transceiver_with_media_stream_track_and_init(track, &init);
-        if let Some(codec) = &codec {
+        let t =
+            p.pc.add_transceiver_with_media_stream_track_and_init(track, &init);
+        if let Some(codec) = &p.spec.codec {
             if let Err(e) = prefer_codec(&t, codec) {
-                pc.close();
-                release(owns_tracks);
-                return Err(e);
+                return Err((p, e));
             }
         }
     }
     let result = async {
-        let sdp = offer(&pc).await?;
+        let sdp = offer(&p.pc).await?;
         let cmd = Command::Send(Request::Publish {
             confr_id: confr_id.clone(),
-            rtc_id: rtc_id.clone(),
-            stream_type: if screen {
-                StreamType::Desktop
-            } else {
-                StreamType::Camera
-            },
+            rtc_id: p.spec.rtc_id.clone(),
+            stream_type: p.spec.stream_type,
             audio: audio.is_some(),
             video: video.is_some(),
-            ext,
+            ext: p.spec.ext.clone(),
             sdp,
         });
-        let Outcome::Published { stream: info, sdp } = driver::request(&shared, cmd).await? else {
+        let Outcome::Published { stream: info, sdp } = driver::request(shared, cmd).await? else {
             return Err(SdkError::new(
                 ErrorCode::BadRequest,
                 "unexpected reply to publish",
             ));
         };
-        if let Err(e) = accept_answer(&pc, &sdp).await {
+        if let Err(e) = accept_answer(&p.pc, &sdp).await {
             // The server holds a live stream this page cannot feed: take it back.
             driver::send_unawaited(
-                &shared,
+                shared,
                 Request::Unpublish {
                     confr_id: confr_id.clone(),
                     stream_id: info.id.clone(),
@@ -218,11 +261,7 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
     .await;
     let info = match result {
         Ok(info) => info,
-        Err(e) => {
-            pc.close();
-            release(owns_tracks);
-            return Err(e);
-        }
+        Err(e) => return Err((p, e)),
     };
     // The stream may have ended while the answer was applied (kicked, demoted, left):
     // then there is nothing to keep.
@@ -232,27 +271,17 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
         .conference(&confr_id)
         .is_some_and(|c| c.published.contains(&info.id));
     if !still_published {
-        pc.close();
-        release(owns_tracks);
-        return Err(SdkError::new(
+        let e = SdkError::new(
             ErrorCode::PublishInactive,
             "the stream ended while it was being published",
-        ));
+        );
+        return Err((p, e));
     }
-    shared.borrow_mut().local.publications.insert(
-        info.id.clone(),
-        Publication {
-            pc,
-            stream: stream.clone(),
-            owns_tracks,
-        },
-    );
-    let out = Object::new();
-    let _ = Reflect::set(&out, &"id".into(), &info.id.as_str().into());
-    let _ = Reflect::set(&out, &"rtcId".into(), &info.rtc_id.as_str().into());
-    let _ = Reflect::set(&out, &"stream".into(), &stream);
-    let _ = Reflect::set(&out, &"confrId".into(), &confr_id.as_str().into());
-    Ok(out.into())
+    let handle = p.handle.clone();
+    let _ = Reflect::set(&handle, &"id".into(), &info.id.as_str().into());
+    let _ = Reflect::set(&handle, &"confrId".into(), &confr_id.as_str().into());
+    shared.borrow_mut().local.publications.insert(info.id, p);
+    Ok(handle)
 }
 
 /// Which own stream, and in which conference.

@@ -11,7 +11,7 @@ fn joined_event(name: &str) -> ServerMessage {
 
 /// Drops the link at `now` and lets the first attempt open a socket; returns the
 /// resume it sends.
-fn drop_and_reopen(c: &mut Client, now: u64) -> ClientMessage {
+pub(super) fn drop_and_reopen(c: &mut Client, now: u64) -> ClientMessage {
     c.handle_closed(now);
     assert_eq!(c.poll_transport(), Some(TransportCommand::Close));
     assert_eq!(
@@ -135,25 +135,6 @@ fn an_unanswered_heartbeat_breaks_the_link_and_reconnects() {
     c.handle_timeout(silence);
     assert_eq!(c.poll_transport(), Some(TransportCommand::Close));
     assert_eq!(events(&mut c), [SdkEvent::Reconnecting]);
-}
-
-#[test]
-fn a_refused_resume_ends_the_conferences_with_4_9527() {
-    let mut c = in_conference(Role::Talker, vec![]);
-    let resume = drop_and_reopen(&mut c, 10);
-    c.handle_message(fail(resume.rid, ErrorCode::TokenInvalid), 11);
-    assert_eq!(
-        events(&mut c),
-        [
-            SdkEvent::Reconnecting,
-            SdkEvent::ConferenceExited {
-                confr_id: "C1".into(),
-                reason: ExitReason::Failed,
-                failed: Some(ErrorCode::Network)
-            }
-        ]
-    );
-    assert_eq!(c.poll_transport(), Some(TransportCommand::Close));
 }
 
 #[test]
