@@ -1,16 +1,20 @@
 // Helpers for driving the built SDK inside a page: each page is one member.
 import { SERVER } from './browser.mjs';
 
-/** Opens a page on the server's origin (a secure context) with the SDK loaded and hooks logged. */
-export async function openMember(browser, user) {
+/**
+ * Opens a page on the server's origin (a secure context) with the SDK loaded and hooks
+ * logged. The token comes from the dev server's /dev/token unless one is given.
+ */
+export async function openMember(browser, user, { server = SERVER, token = null, signaling = null } = {}) {
   const page = await (await browser.newContext()).newPage();
   page.on('pageerror', (e) => console.error(`[${user}] page error: ${e.message}`));
-  await page.goto(`${SERVER}/healthz`);
-  await page.evaluate(async (user) => {
+  await page.goto(`${server}/healthz`);
+  await page.evaluate(async ([user, given, signaling]) => {
     const { default: emedia } = await import('/pkg/index.js');
     await emedia.ready;
+    if (signaling) emedia.config({ server: signaling });
     const mgr = emedia.mgr;
-    const { token } = await (await fetch(`/dev/token?user=${user}`)).json();
+    const token = given ?? (await (await fetch(`/dev/token?user=${user}`)).json()).token;
     mgr.setIdentity(user, token);
     window.mgr = mgr;
     window.log = [];
@@ -20,7 +24,7 @@ export async function openMember(browser, user) {
       'onStreamAdded', 'onStreamRemoved', 'onMediaChanaged', 'onMediaChanged', 'onReconnecting', 'onReconnected']) {
       mgr[hook] = record(hook);
     }
-  }, user);
+  }, [user, token, signaling]);
   return page;
 }
 
@@ -72,14 +76,22 @@ export async function serverStats() {
   return (await fetch(`${SERVER}/healthz`)).json();
 }
 
-/** Alice and Bob in a fresh room; Alice publishes camera + microphone and Bob's subscription is flowing. */
-export async function publishedPair(browser, prefix) {
+/**
+ * Alice and Bob in a fresh room; Alice publishes camera + microphone (the pubStream
+ * result is kept as `window.cam`) and Bob's subscription is flowing. `tokens` maps a
+ * user to a login token when the server is not in dev mode; `aliceSignaling` is the
+ * server URL Alice's SDK connects to, when not the page's origin.
+ */
+export async function publishedPair(browser, prefix, { server = SERVER, tokens = {}, aliceSignaling = null } = {}) {
   const room = `${prefix}${Date.now()}`;
-  const alice = await openMember(browser, 'alice');
-  const bob = await openMember(browser, 'bob');
+  const alice = await openMember(browser, 'alice', { server, token: tokens.alice, signaling: aliceSignaling });
+  const bob = await openMember(browser, 'bob', { server, token: tokens.bob });
   const joined = await alice.evaluate((roomName) => window.mgr.joinRoom({ roomName }), room);
   await bob.evaluate((roomName) => window.mgr.joinRoom({ roomName }), room);
-  const cam = await alice.evaluate(async () => (await window.mgr.pubStream({ audio: true, video: true })).id);
+  const cam = await alice.evaluate(async () => {
+    window.cam = await window.mgr.pubStream({ audio: true, video: true });
+    return window.cam.id;
+  });
   await waitForHook(bob, 'onStreamAdded', `args[1].id === ${JSON.stringify(cam)}`);
   await bob.evaluate(async (id) => { await window.mgr.subStream(id); }, cam);
   const flowing = await expectFlowing(bob, cam);
