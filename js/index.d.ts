@@ -139,6 +139,7 @@ export interface PubStreamOptions {
 }
 
 export interface PublishedStream {
+  /** The stream id; changes when the SDK publishes again after a rejoin (same object). */
   id: string;
   rtcId: string;
   stream: MediaStream;
@@ -233,8 +234,11 @@ export declare class Manager {
   /** The connection to the server dropped; the SDK is reconnecting (backoff, up to
    * about 45 s) and will resume the session: same member id, role and streams. */
   onReconnecting: (() => void) | null;
-  /** The session is back; events missed meanwhile have been delivered. If it cannot
-   * come back, `onConferenceExit(4, -9527)` follows instead. */
+  /** The session is back; events missed meanwhile have been delivered. When the
+   * server could not resume it, the SDK joined again in full first: the roster was
+   * resynced by events and own streams were published again under new ids (the
+   * `pubStream` result's `id` is updated). If it cannot come back,
+   * `onConferenceExit(4, -9527)` follows instead. */
   onReconnected: (() => void) | null;
 }
 
