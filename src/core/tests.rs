@@ -431,17 +431,7 @@ fn a_lost_link_fails_pending_calls_and_exits_with_4_9527() {
         done(&mut c)[0].result.as_ref().unwrap_err().code,
         ErrorCode::Network
     );
-    assert_eq!(
-        events(&mut c),
-        [
-            SdkEvent::Reconnecting,
-            SdkEvent::ConferenceExited {
-                confr_id: "C1".into(),
-                reason: ExitReason::Failed,
-                failed: Some(ErrorCode::Network)
-            }
-        ]
-    );
+    assert_eq!(events(&mut c), reconnecting_then_lost());
     // The next call reconnects.
     c.handle_command(3, get_info(), 12);
     assert!(matches!(
@@ -524,6 +514,19 @@ fn stream(id: &str, owner: &str) -> emedia_protocol::StreamInfo {
         voff: false,
         ext: None,
     }
+}
+
+/// What the app hears when C1's connection is lost for good: `onReconnecting()`,
+/// then `onConferenceExit(4, -9527)`.
+fn reconnecting_then_lost() -> [SdkEvent; 2] {
+    [
+        SdkEvent::Reconnecting,
+        SdkEvent::ConferenceExited {
+            confr_id: "C1".into(),
+            reason: ExitReason::Failed,
+            failed: Some(ErrorCode::Network),
+        },
+    ]
 }
 
 /// Subscribes to stream `id` of conference C1 (answered at once).

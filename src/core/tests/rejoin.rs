@@ -171,17 +171,7 @@ fn a_rejoin_that_fails_ends_the_conference_with_4_9527() {
     let msgs = refuse_resume(&mut c, 10);
     // Kicked meanwhile: the role token no longer opens the conference.
     c.handle_message(fail(msgs[1].rid, ErrorCode::TicketInvalid), 11);
-    assert_eq!(
-        events(&mut c),
-        [
-            SdkEvent::Reconnecting,
-            SdkEvent::ConferenceExited {
-                confr_id: "C1".into(),
-                reason: ExitReason::Failed,
-                failed: Some(ErrorCode::Network)
-            }
-        ]
-    );
+    assert_eq!(events(&mut c), reconnecting_then_lost());
     assert!(c.current_conference().is_none());
 }
 
@@ -194,15 +184,5 @@ fn a_login_refused_on_rejoin_ends_with_4_9527() {
     let auth = sent(&mut c).remove(0);
     // The token expired while the page was away.
     c.handle_message(fail(auth.rid, ErrorCode::TokenInvalid), 13);
-    assert!(matches!(
-        events(&mut c)[..],
-        [
-            SdkEvent::Reconnecting,
-            SdkEvent::ConferenceExited {
-                reason: ExitReason::Failed,
-                failed: Some(ErrorCode::Network),
-                ..
-            }
-        ]
-    ));
+    assert_eq!(events(&mut c), reconnecting_then_lost());
 }
