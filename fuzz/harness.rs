@@ -278,6 +278,8 @@ struct Sim {
     owed: Vec<Owed>,
     /// SFU peers the core opened and did not close, and whether each publishes.
     open_peers: HashMap<PeerId, bool>,
+    /// Open peers with an ICE restart waiting for the SFU's answer.
+    restarting: HashSet<PeerId>,
     pools: Pools,
 }
 
@@ -293,6 +295,7 @@ impl Sim {
             dead: HashSet::new(),
             owed: Vec::new(),
             open_peers: HashMap::new(),
+            restarting: HashSet::new(),
             pools: Pools::default(),
         }
     }
@@ -422,7 +425,7 @@ impl Sim {
                     password: p.maybe_text(),
                 },
             },
-            12 => match p.byte() % 7 {
+            12 => match p.byte() % 8 {
                 0 => Request::Unpublish {
                     confr_id: confr_id(p),
                     stream_id: stream_id(p),
@@ -451,6 +454,11 @@ impl Sim {
                 5 => Request::PlayRtmp {
                     confr_id: confr_id(p),
                     stream_id: stream_id(p),
+                },
+                6 => Request::RestartIce {
+                    confr_id: confr_id(p),
+                    stream_id: p.flag().then(|| stream_id(p)),
+                    sdp: SDP.to_owned(),
                 },
                 _ => Request::PublishRtmp {
                     confr_id: confr_id(p),
@@ -533,9 +541,11 @@ impl Sim {
         if tracing() {
             eprintln!("{} SFU: {ev:?}", self.now - T0_MS);
         }
+        // An answer or refusal settles a pending restart, if any; the peer stays.
+        let restart = self.restarting.remove(&peer);
         let publishes = self.open_peers[&peer];
         if matches!(ev, MediaEvent::Closed { .. })
-            || (publishes && matches!(ev, MediaEvent::Refused { .. }))
+            || (publishes && !restart && matches!(ev, MediaEvent::Refused { .. }))
         {
             self.open_peers.remove(&peer);
         }
@@ -766,6 +776,17 @@ impl Sim {
             MediaCommand::Close { peer } => {
                 let before = self.open_peers.remove(&peer);
                 assert!(before.is_some(), "{peer:?} closed but not open");
+                self.restarting.remove(&peer);
+            }
+            MediaCommand::RestartIce { peer, .. } => {
+                assert!(
+                    self.open_peers.contains_key(&peer),
+                    "{peer:?} restarted but not open"
+                );
+                assert!(
+                    self.restarting.insert(peer),
+                    "{peer:?} restarted twice at once"
+                );
             }
             MediaCommand::Unroute { .. } | MediaCommand::RequestKeyframe { .. } => {}
         }
@@ -799,12 +820,13 @@ impl Sim {
     }
 }
 
-/// Publish and subscribe are answered when the SFU answers: their conference.
+/// Publish, subscribe and ICE restarts are answered when the SFU answers: their
+/// conference.
 fn waits_for_sfu(req: &Request) -> Option<ConferenceId> {
     match req {
-        Request::Publish { confr_id, .. } | Request::Subscribe { confr_id, .. } => {
-            Some(confr_id.clone())
-        }
+        Request::Publish { confr_id, .. }
+        | Request::Subscribe { confr_id, .. }
+        | Request::RestartIce { confr_id, .. } => Some(confr_id.clone()),
         _ => None,
     }
 }

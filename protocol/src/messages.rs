@@ -135,6 +135,15 @@ pub enum Request {
         confr_id: ConferenceId,
         stream_id: StreamId,
     },
+    /// An ICE restart offer for one of this member's media connections whose path
+    /// broke: the publishing connection of `stream_id`, or (without it) this member's
+    /// subscribing connection in the conference. Answered with `IceRestarted`.
+    RestartIce {
+        confr_id: ConferenceId,
+        #[serde(default)]
+        stream_id: Option<StreamId>,
+        sdp: String,
+    },
     /// Pause or resume the audio / video of one of your streams.
     SetMedia {
         confr_id: ConferenceId,
@@ -176,6 +185,7 @@ impl Request {
             | Request::Subscribe { confr_id, .. }
             | Request::Unsubscribe { confr_id, .. }
             | Request::SubscriptionReady { confr_id, .. }
+            | Request::RestartIce { confr_id, .. }
             | Request::SetMedia { confr_id, .. } => Some(confr_id),
             Request::Auth { .. }
             | Request::CreateConference { .. }
@@ -260,6 +270,10 @@ pub enum Response {
     /// The SFU's answer to a subscribe offer.
     Subscribed {
         stream_id: StreamId,
+        sdp: String,
+    },
+    /// The SFU's answer to an ICE restart offer.
+    IceRestarted {
         sdp: String,
     },
     /// Where a mini-program pushes (PublishRtmp) or plays (PlayRtmp) a stream.

@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// The IP clients reach the SFU at, when it differs from --rtc-listen's (NAT, 0.0.0.0).
     #[arg(long, env = "EMEDIA_RTC_PUBLIC_IP")]
     pub rtc_public_ip: Option<std::net::IpAddr>,
+    /// The UDP port clients reach the SFU at, when it differs from the bound one (a
+    /// port mapping or a relay in front of the server).
+    #[arg(long, env = "EMEDIA_RTC_PUBLIC_PORT")]
+    pub rtc_public_port: Option<u16>,
     /// Mini-program push URL template, e.g. rtmp://HOST/live/{streamId}?token={token}
     /// (an RTMP server such as nginx-rtmp, whose on_publish / on_publish_done
     /// callbacks point at this server's /rtmp/ endpoints).

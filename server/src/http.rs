@@ -54,6 +54,7 @@ async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
         "conferences": stats.conferences,
         "streams": stats.streams,
         "peers": stats.peers,
+        "iceRestarts": stats.ice_restarts,
         "media": s.media_addr.to_string(),
     }))
 }
@@ -64,8 +65,9 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
         "# HELP emedia_sessions Open signaling connections.\n# TYPE emedia_sessions gauge\nemedia_sessions {}\n\
          # HELP emedia_conferences Conferences held in memory.\n# TYPE emedia_conferences gauge\nemedia_conferences {}\n\
          # HELP emedia_streams Published streams, pending ones included.\n# TYPE emedia_streams gauge\nemedia_streams {}\n\
-         # HELP emedia_peer_connections WebRTC peer connections in the SFU.\n# TYPE emedia_peer_connections gauge\nemedia_peer_connections {}\n",
-        stats.sessions, stats.conferences, stats.streams, stats.peers
+         # HELP emedia_peer_connections WebRTC peer connections in the SFU.\n# TYPE emedia_peer_connections gauge\nemedia_peer_connections {}\n\
+         # HELP emedia_ice_restarts_total ICE restarts answered.\n# TYPE emedia_ice_restarts_total counter\nemedia_ice_restarts_total {}\n",
+        stats.sessions, stats.conferences, stats.streams, stats.peers, stats.ice_restarts
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -46,6 +46,8 @@ pub struct Stats {
     pub streams: usize,
     /// Peer connections the SFU holds.
     pub peers: usize,
+    /// ICE restarts answered since the start.
+    pub ice_restarts: u64,
 }
 
 /// The RTMP server's callbacks (nginx-rtmp's on_publish, on_publish_done, on_play).
@@ -166,6 +168,7 @@ impl Hub {
             sessions: inner.core.session_count(),
             conferences: inner.core.conference_count(),
             streams: inner.core.stream_count(),
+            ice_restarts: inner.core.ice_restart_count(),
             peers: self
                 .media_peers
                 .get()

@@ -67,7 +67,8 @@ pub async fn start(args: ServeArgs) -> Result<Running, String> {
     );
     let hub = Hub::new(core, args.max_connections_per_ip);
     let events_to = Arc::downgrade(&hub);
-    let sfu = sfu::runner::start(args.rtc_listen, args.rtc_public_ip, move |ev| {
+    let public = (args.rtc_public_ip, args.rtc_public_port);
+    let sfu = sfu::runner::start(args.rtc_listen, public, move |ev| {
         if let Some(hub) = events_to.upgrade() {
             hub.media_event(ev);
         }

@@ -48,6 +48,8 @@ pub enum Outcome {
         stream: StreamInfo,
         url: String,
     },
+    /// The SFU's answer to an ICE restart offer.
+    IceRestarted(String),
     Done,
 }
 

@@ -527,6 +527,9 @@ impl Client {
             (Command::Send(Request::PlayRtmp { .. }), Response::Rtmp { stream, url }) => {
                 self.complete(op, Ok(Outcome::Rtmp { stream, url }))
             }
+            (Command::Send(Request::RestartIce { .. }), Response::IceRestarted { sdp }) => {
+                self.complete(op, Ok(Outcome::IceRestarted(sdp)))
+            }
             (
                 Command::Send(Request::Subscribe { confr_id, .. }),
                 Response::Subscribed { stream_id, sdp },

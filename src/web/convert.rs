@@ -274,7 +274,7 @@ pub fn outcome(out: &Outcome) -> JsValue {
         Outcome::Published { stream: s, .. } => s.id.as_str().into(),
         Outcome::Subscribed { stream_id, .. } => stream_id.as_str().into(),
         Outcome::Rtmp { stream, .. } => stream.id.as_str().into(),
-        Outcome::Done => JsValue::UNDEFINED,
+        Outcome::Done | Outcome::IceRestarted(_) => JsValue::UNDEFINED,
     }
 }
 

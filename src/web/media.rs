@@ -25,6 +25,8 @@ pub struct Publication {
     pub spec: PublishSpec,
     /// The object pubStream resolved with (`{id, rtcId, stream, confrId}`).
     pub handle: js_sys::Object,
+    /// Restarts ICE when the path breaks (`ice.rs`), once the stream is live.
+    pub ice_watch: Option<Closure<dyn FnMut()>>,
 }
 
 pub struct PublishSpec {
@@ -51,6 +53,8 @@ pub struct SubscriberConnection {
     pub pc: RtcPeerConnection,
     pub busy: bool,
     pub waiters: Vec<oneshot::Sender<()>>,
+    /// Restarts ICE when the path breaks (`ice.rs`); held only to stay alive.
+    pub _ice_watch: Closure<dyn FnMut()>,
 }
 
 /// The connections this page holds.

@@ -5,6 +5,7 @@
 mod convert;
 mod driver;
 mod hooks;
+mod ice;
 mod media;
 mod network;
 mod publish;

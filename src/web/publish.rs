@@ -175,6 +175,7 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
         owns_tracks,
         spec,
         handle,
+        ice_watch: None,
     };
     match send_media(&shared, confr_id, p).await {
         Ok(handle) => Ok(handle.into()),
@@ -192,7 +193,11 @@ pub fn republish(shared: &Shared, confr_id: ConferenceId, old: Publication) {
     let shared = shared.clone();
     let task = async move {
         let p = match new_pc() {
-            Ok(pc) => Publication { pc, ..old },
+            Ok(pc) => Publication {
+                pc,
+                ice_watch: None,
+                ..old
+            },
             Err(_) => return Ok(JsValue::UNDEFINED),
         };
         if let Err((p, e)) = send_media(&shared, confr_id, p).await {
@@ -210,7 +215,7 @@ pub fn republish(shared: &Shared, confr_id: ConferenceId, old: Publication) {
 async fn send_media(
     shared: &Shared,
     confr_id: ConferenceId,
-    p: Publication,
+    mut p: Publication,
 ) -> Result<Object, (Publication, SdkError)> {
     let audio = first_track(p.stream.get_audio_tracks());
     let video = first_track(p.stream.get_video_tracks());
@@ -280,6 +285,7 @@ async fn send_media(
     let handle = p.handle.clone();
     let _ = Reflect::set(&handle, &"id".into(), &info.id.as_str().into());
     let _ = Reflect::set(&handle, &"confrId".into(), &confr_id.as_str().into());
+    p.ice_watch = Some(super::ice::watch(shared, &p.pc));
     shared.borrow_mut().local.publications.insert(info.id, p);
     Ok(handle)
 }

@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{MediaStream, RtcPeerConnection, RtcRtpTransceiverDirection};
 
 /// Waits for this conference's connection to be free, creating it if needed.
-async fn take_turn(
+pub(super) async fn take_turn(
     shared: &Shared,
     confr_id: &ConferenceId,
 ) -> Result<RtcPeerConnection, SdkError> {
@@ -33,6 +33,7 @@ async fn take_turn(
                 &transceiver_init(RtcRtpTransceiverDirection::Inactive),
             );
             let conn = SubscriberConnection {
+                _ice_watch: super::ice::watch(shared, &pc),
                 pc,
                 busy: false,
                 waiters: Vec::new(),
@@ -66,7 +67,7 @@ async fn take_turn(
 /// Hands the connection to the next subscription in line,
 /// if it is still the connection this turn was on (the page may have left and
 /// rejoined meanwhile), skipping waiters that gave up.
-fn end_turn(shared: &Shared, confr_id: &ConferenceId, pc: &RtcPeerConnection) {
+pub(super) fn end_turn(shared: &Shared, confr_id: &ConferenceId, pc: &RtcPeerConnection) {
     let mut d = shared.borrow_mut();
     let Some(conn) = d.local.connections.get_mut(confr_id) else {
         return;

@@ -4,6 +4,7 @@
 // server's own `token` command, as an app's backend would mint them.
 import { spawn, execFileSync } from 'node:child_process';
 import net from 'node:net';
+import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -61,5 +62,42 @@ export async function cable(target) {
     cut: () => { dropping = true; },
     mend: () => { dropping = false; },
     close: () => { for (const s of sockets) s.destroy(); relay.close(); },
+  };
+}
+
+/**
+ * The same for media: a loopback UDP relay in front of the SFU. Start the server with
+ * `args` (it binds `target` and tells clients to send to the relay's port) and every
+ * media path runs through the relay, where `cut()` drops it silently.
+ */
+export async function udpCable() {
+  const bound = async () => {
+    const s = dgram.createSocket('udp4');
+    await new Promise((r) => s.bind(0, '127.0.0.1', r));
+    return s;
+  };
+  const relay = await bound();
+  const probe = await bound();
+  const target = probe.address().port;
+  probe.close();
+  let dropping = false;
+  const upstreams = new Map();
+  relay.on('message', (msg, from) => {
+    if (dropping) return;
+    const key = `${from.address}:${from.port}`;
+    let up = upstreams.get(key);
+    if (!up) {
+      // One upstream socket per client address, so the SFU sees each client apart.
+      up = dgram.createSocket('udp4');
+      up.on('message', (m) => { if (!dropping) relay.send(m, from.port, from.address); });
+      upstreams.set(key, up);
+    }
+    up.send(msg, target, '127.0.0.1');
+  });
+  return {
+    args: ['--rtc-listen', `127.0.0.1:${target}`, '--rtc-public-port', String(relay.address().port)],
+    cut: () => { dropping = true; },
+    mend: () => { dropping = false; },
+    close: () => { for (const s of upstreams.values()) s.close(); relay.close(); },
   };
 }

@@ -20,6 +20,8 @@ pub enum MediaCommand {
         audio_mid: Option<String>,
         video_mid: Option<String>,
     },
+    /// Answer an ICE restart offer of an existing peer (publisher or subscriber).
+    RestartIce { peer: PeerId, offer: String },
     /// Stop forwarding `source` to the subscriber connection `peer`.
     Unroute { peer: PeerId, source: PeerId },
     /// Ask the publisher `source` for a keyframe.

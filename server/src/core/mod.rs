@@ -11,6 +11,7 @@
 //! caller's promise resolves its own hooks have already seen the change.
 
 mod conference;
+mod ice_restart;
 mod media;
 mod outbox;
 mod publishing;
@@ -92,6 +93,10 @@ pub struct Core<S: ConferenceStore = MemoryStore> {
     empty_deadlines: BTreeSet<(u64, ConferenceId)>,
     /// Every SFU peer the core has asked for and not closed, and its conference.
     peers: HashMap<PeerId, ConferenceId>,
+    /// ICE restarts the SFU has yet to answer: who asked, in which request.
+    ice_restarts: HashMap<PeerId, (SessionId, u32)>,
+    /// ICE restarts answered since the start, for /metrics.
+    ice_restarts_done: u64,
     next_peer: u64,
     out: Outbox,
 }
@@ -115,6 +120,8 @@ impl<S: ConferenceStore> Core<S> {
             rng: StdRng::seed_from_u64(seed),
             empty_deadlines: BTreeSet::new(),
             peers: HashMap::new(),
+            ice_restarts: HashMap::new(),
+            ice_restarts_done: 0,
             next_peer: 1,
             out: Outbox::default(),
         }
@@ -139,6 +146,11 @@ impl<S: ConferenceStore> Core<S> {
     /// Streams held, pending ones included.
     pub fn stream_count(&self) -> usize {
         self.store.iter().map(|c| c.streams.len()).sum()
+    }
+
+    /// ICE restarts answered since the start.
+    pub fn ice_restart_count(&self) -> u64 {
+        self.ice_restarts_done
     }
 
     /// SFU peers the core believes are open.
@@ -250,6 +262,19 @@ impl<S: ConferenceStore> Core<S> {
                 protocol,
             } => return self.resume(conn, sid, msg.rid, &session, received, protocol),
             // These are answered when the SFU has answered (see `handle_media`).
+            Request::RestartIce {
+                confr_id,
+                stream_id,
+                sdp,
+            } => {
+                let asked = self.authed(sid).and_then(|_| {
+                    self.restart_ice(sid, msg.rid, &confr_id, stream_id.as_ref(), sdp)
+                });
+                match asked {
+                    Ok(()) => return,
+                    Err(e) => Err(e),
+                }
+            }
             req @ (Request::Publish { .. } | Request::Subscribe { .. }) => {
                 match self
                     .authed(sid)
@@ -395,6 +420,7 @@ impl<S: ConferenceStore> Core<S> {
             | Request::Heartbeat { .. }
             | Request::Resume { .. }
             | Request::Publish { .. }
+            | Request::RestartIce { .. }
             | Request::Subscribe { .. } => unreachable!("handled above"),
         }
     }

@@ -54,6 +54,7 @@ impl<S: ConferenceStore> Core<S> {
     }
 
     pub(super) fn close_peer(&mut self, peer: PeerId) {
+        self.drop_restart(peer);
         if self.peers.remove(&peer).is_some() {
             self.out.media(MediaCommand::Close { peer });
         }
@@ -228,6 +229,9 @@ impl<S: ConferenceStore> Core<S> {
 
     /// What the SFU says about a peer.
     pub fn handle_media(&mut self, ev: MediaEvent) {
+        let Some(ev) = self.restart_answered(ev) else {
+            return;
+        };
         let peer = match &ev {
             MediaEvent::Answered { peer, .. }
             | MediaEvent::Refused { peer, .. }

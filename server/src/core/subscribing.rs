@@ -57,6 +57,12 @@ impl<S: ConferenceStore> Core<S> {
             .subscriber_peer(sid)
             .map(|p| p.peer);
         let peer = match existing {
+            Some(p) if self.restarting(p) => {
+                return Err(err(
+                    ErrorCode::BadRequest,
+                    "the subscribing connection is restarting ICE: subscribe when it is done",
+                ))
+            }
             Some(p) => p,
             None => {
                 let p = self.new_peer(confr_id);

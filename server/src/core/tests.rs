@@ -254,6 +254,7 @@ fn three() -> (Harness, ConferenceId, [ConnId; 3]) {
     (h, confr, [a, b, c])
 }
 
+mod ice_restart;
 mod sessions;
 
 #[test]

@@ -74,6 +74,25 @@ impl Sfu {
         self.peers.len()
     }
 
+    /// Answers an ICE restart offer on an existing peer: new credentials, same media.
+    pub fn restart_ice(
+        &mut self,
+        id: PeerId,
+        offer: &str,
+        now: Instant,
+    ) -> Result<String, Refusal> {
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return Err((
+                ErrorCode::PublishInactive,
+                "the media connection is gone".into(),
+            ));
+        };
+        let answer = Self::answer(&mut peer.rtc, offer)?;
+        tracing::debug!(peer = id.0, "ICE restarted");
+        self.run(vec![id], now);
+        Ok(answer)
+    }
+
     /// `h264_first`: str0m answers in its own codec order, and the browser sends the
     /// first codec of the answer, so a publisher that prefers H264 gets it first.
     fn new_rtc(&self, now: Instant, h264_first: bool) -> Result<Rtc, Refusal> {
@@ -307,9 +326,12 @@ impl Sfu {
         let due: Vec<PeerId> = self
             .peers
             .iter_mut()
-            .filter(|(_, p)| p.next_timeout <= now)
+            .filter(|(_, p)| p.next_timeout <= now || p.ice_given_up(now))
             .map(|(id, p)| {
-                if let Err(e) = p.rtc.handle_input(Input::Timeout(now)) {
+                if p.ice_given_up(now) {
+                    tracing::debug!(peer = id.0, "ICE did not come back");
+                    p.rtc.disconnect();
+                } else if let Err(e) = p.rtc.handle_input(Input::Timeout(now)) {
                     tracing::debug!(peer = id.0, error = %e, "peer timeout failed");
                     p.rtc.disconnect();
                 }
@@ -328,7 +350,11 @@ impl Sfu {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.peers.values().map(|p| p.next_timeout).min()
+        self.peers
+            .values()
+            .flat_map(|p| [Some(p.next_timeout), p.ice_deadline()])
+            .flatten()
+            .min()
     }
 
     /// Drains the given peers, and every peer their output touches, until quiet.
@@ -336,7 +362,7 @@ impl Sfu {
         let mut work = VecDeque::new();
         loop {
             while let Some(id) = dirty.pop() {
-                self.drain(id, &mut work);
+                self.drain(id, &mut work, now);
             }
             let Some(w) = work.pop_front() else { break };
             match w {
@@ -351,7 +377,7 @@ impl Sfu {
     }
 
     /// Takes everything one peer has to say.
-    fn drain(&mut self, id: PeerId, work: &mut VecDeque<Work>) {
+    fn drain(&mut self, id: PeerId, work: &mut VecDeque<Work>, now: Instant) {
         let Some(peer) = self.peers.get_mut(&id) else {
             return;
         };
@@ -389,9 +415,14 @@ impl Sfu {
                             }
                         }
                     }
+                    // A lost path may come back (the client's checks get through
+                    // again, or it restarts ICE): the peer waits `ICE_GRACE` for that.
                     Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
-                        peer.rtc.disconnect()
+                        peer.ice_lost_since.get_or_insert(now);
                     }
+                    Event::IceConnectionStateChange(
+                        IceConnectionState::Connected | IceConnectionState::Completed,
+                    ) => peer.ice_lost_since = None,
                     Event::MediaData(data) => {
                         if let PeerKind::Publisher {
                             keyframe_pending_since,

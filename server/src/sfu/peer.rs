@@ -2,7 +2,7 @@
 
 use crate::core::PeerId;
 use std::collections::BTreeSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use str0m::media::{MediaKind, Mid};
 use str0m::Rtc;
 
@@ -41,10 +41,18 @@ pub enum PeerKind {
     Subscriber { routes: Vec<Route> },
 }
 
+/// How long a peer whose ICE connection dropped waits for its path to come back (by
+/// itself, or by an ICE restart from the client) before it is dropped: as long as a
+/// session outlives its dropped signaling connection, so a client that resumes its
+/// session finds its media connections there to restart.
+pub const ICE_GRACE: Duration = Duration::from_secs(15);
+
 pub struct Peer {
     pub rtc: Rtc,
     pub kind: PeerKind,
     pub next_timeout: Instant,
+    /// When its ICE connection went down, while it is down.
+    pub ice_lost_since: Option<Instant>,
 }
 
 impl Peer {
@@ -53,7 +61,17 @@ impl Peer {
             rtc,
             kind,
             next_timeout: now,
+            ice_lost_since: None,
         }
+    }
+
+    /// When the peer is dropped unless its ICE connection comes back.
+    pub fn ice_deadline(&self) -> Option<Instant> {
+        self.ice_lost_since.map(|t| t + ICE_GRACE)
+    }
+
+    pub fn ice_given_up(&self, now: Instant) -> bool {
+        self.ice_deadline().is_some_and(|d| d <= now)
     }
 
     /// For a publisher: which of its media a mid carries.

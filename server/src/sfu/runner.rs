@@ -21,11 +21,12 @@ pub struct SfuHandle {
     pub peers: Arc<AtomicUsize>,
 }
 
-/// Binds `listen` and runs the SFU in the background. `public_ip` replaces the bound
-/// address in the candidate, for a server behind a 1:1 NAT.
+/// Binds `listen` and runs the SFU in the background. `public` (ip, port) replaces the
+/// bound address or port in the candidate, for a server behind a 1:1 NAT or a port
+/// mapping.
 pub async fn start(
     listen: SocketAddr,
-    public_ip: Option<IpAddr>,
+    (public_ip, public_port): (Option<IpAddr>, Option<u16>),
     on_event: impl Fn(MediaEvent) + Send + 'static,
 ) -> Result<SfuHandle, String> {
     let socket = UdpSocket::bind(listen)
@@ -40,7 +41,7 @@ pub async fn start(
         ),
         (None, ip) => ip,
     };
-    let candidate = SocketAddr::new(ip, bound.port());
+    let candidate = SocketAddr::new(ip, public_port.unwrap_or(bound.port()));
     let (tx, rx) = mpsc::unbounded_channel();
     let peers = Arc::new(AtomicUsize::new(0));
     tokio::spawn(run(
@@ -122,6 +123,7 @@ fn handle(sfu: &mut Sfu, cmd: MediaCommand, on_event: &impl Fn(MediaEvent)) {
             sfu.remove(peer);
             return;
         }
+        MediaCommand::RestartIce { peer, offer } => (peer, sfu.restart_ice(peer, &offer, now)),
     };
     on_event(match result {
         Ok(sdp) => MediaEvent::Answered { peer, sdp },

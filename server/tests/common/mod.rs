@@ -35,6 +35,7 @@ pub fn args() -> ServeArgs {
         max_members: 1000,
         rtc_listen: "127.0.0.1:0".parse().unwrap(),
         rtc_public_ip: None,
+        rtc_public_port: None,
         rtmp_push_url: None,
         rtmp_play_url: None,
         demo_dir: "demo".into(),
