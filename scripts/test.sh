@@ -16,6 +16,12 @@ cargo clippy -p emedia --target wasm32-unknown-unknown --all-targets -q -- -D wa
 echo "== native tests (protocol, server core, server integration, SDK core)"
 cargo test --workspace
 
+echo "== load generator smoke (scripts/bench-load.sh runs the standard sizes)"
+load_out=$(scripts/load.sh joins --clients 50 -- live --audience 300)
+echo "$load_out"
+# Correctness only (no timing is asserted): both scenarios ran and no join failed.
+[[ $(grep -c '"failed":0' <<<"$load_out") -eq 2 ]] || { echo "load smoke: joins failed"; exit 1; }
+
 echo "== fuzz smoke: 20,000 inputs per cargo-fuzz target (scripts/fuzz.sh runs 1,000,000)"
 FUZZ_MAX_SECS=120 FUZZ_CMIN=0 scripts/fuzz.sh 20000
 

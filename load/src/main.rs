@@ -1,0 +1,105 @@
+//! emedia-load: drives an emedia-server with many clients and reports latency and
+//! the server's CPU time and memory. See `--help`, and scripts/bench-load.sh for the
+//! standard runs.
+
+mod report;
+mod scenarios;
+mod server_stats;
+mod signaling;
+mod token;
+
+use clap::{Parser, Subcommand};
+use scenarios::Target;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "emedia-load",
+    about = "Load generator for emedia-server: prints a table and one JSON line per run",
+    long_about = "Load generator for emedia-server. Each scenario prints a table and one JSON line.\n\
+        The server must know the same app secret (--app-secret), and accept many connections \
+        from one address (start it with --max-connections-per-ip above the client count). \
+        With --server-pid the server's CPU time and resident memory are read from /proc."
+)]
+struct Cli {
+    /// The server's base URL (http:// or ws://).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// The server's app secret, to mint login tokens.
+    #[arg(long, env = "EMEDIA_APP_SECRET")]
+    app_secret: String,
+    /// The app id the server expects in tokens.
+    #[arg(long, default_value = "emedia")]
+    app_id: String,
+    /// The server's process id: report its CPU time and memory (Linux /proc).
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Connections opened at once at most.
+    #[arg(long, default_value_t = 256)]
+    connect_parallelism: usize,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Clients join one conference at the same moment: join latency p50 / p99.
+    Joins {
+        /// Clients in the conference at the end (one creates it, the rest join at once).
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+    },
+    /// A LIVE conference: one talker, then this many audience members join; time until
+    /// all joined and server memory per audience member.
+    Live {
+        #[arg(long, default_value_t = 10_000)]
+        audience: usize,
+    },
+}
+
+/// `http://h:p` → `ws://h:p/ws` (and `https` → `wss`).
+fn ws_url(base: &str) -> String {
+    let base = base.trim_end_matches('/');
+    let url = base
+        .replacen("https://", "wss://", 1)
+        .replacen("http://", "ws://", 1);
+    if url.ends_with("/ws") {
+        url
+    } else {
+        format!("{url}/ws")
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let target = Arc::new(Target {
+        ws_url: ws_url(&cli.server),
+        minter: token::Minter::new(&cli.app_id, &cli.app_secret),
+        server_pid: cli.server_pid,
+        connect_parallelism: cli.connect_parallelism,
+    });
+    let report = match cli.scenario {
+        Scenario::Joins { clients } => scenarios::join_storm(target, clients).await,
+        Scenario::Live { audience } => scenarios::live(target, audience).await,
+    };
+    match report {
+        Ok(r) => r.print(),
+        Err(e) => {
+            eprintln!("emedia-load: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ws_url;
+
+    #[test]
+    fn signaling_url_from_the_base() {
+        assert_eq!(ws_url("http://127.0.0.1:8080"), "ws://127.0.0.1:8080/ws");
+        assert_eq!(ws_url("https://h/"), "wss://h/ws");
+        assert_eq!(ws_url("ws://h:1/ws"), "ws://h:1/ws");
+    }
+}

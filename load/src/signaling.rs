@@ -1,0 +1,129 @@
+//! One signaling client: a WebSocket speaking the emedia protocol. Requests wait for
+//! their reply; events met on the way are counted (a load client has no use for them
+//! beyond that, but must read them so the server never waits on a full socket).
+
+use emedia_protocol::{
+    ClientMessage, ErrorBody, Joined, ReplyBody, Request, Response, ServerMessage, PROTOCOL_VERSION,
+};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub struct Client {
+    socket: Socket,
+    next_rid: u32,
+    /// Events received so far; shared, so a scenario can watch it while a task reads.
+    pub events: Arc<AtomicU64>,
+}
+
+/// Why a client stopped: the connection, or the server's refusal.
+#[derive(Debug)]
+pub enum Failure {
+    Connection(String),
+    Refused(ErrorBody),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Connection(why) => write!(f, "connection: {why}"),
+            Failure::Refused(e) => write!(f, "refused {}: {}", e.code.code(), e.message),
+        }
+    }
+}
+
+fn broken(e: impl std::fmt::Display) -> Failure {
+    Failure::Connection(e.to_string())
+}
+
+impl Client {
+    /// Connects to `ws_url` and logs in with `token`.
+    pub async fn login(ws_url: &str, token: String) -> Result<Self, Failure> {
+        let (socket, _) = tokio_tungstenite::connect_async(ws_url)
+            .await
+            .map_err(broken)?;
+        let mut client = Self {
+            socket,
+            next_rid: 0,
+            events: Arc::default(),
+        };
+        let auth = Request::Auth {
+            token,
+            protocol: PROTOCOL_VERSION,
+        };
+        client.request(auth).await?;
+        Ok(client)
+    }
+
+    /// Sends `req` and reads until its reply.
+    pub async fn request(&mut self, req: Request) -> Result<Response, Failure> {
+        self.next_rid += 1;
+        let rid = self.next_rid;
+        let text = serde_json::to_string(&ClientMessage { rid, req }).map_err(broken)?;
+        self.socket
+            .send(Message::text(text))
+            .await
+            .map_err(broken)?;
+        loop {
+            match self.next_message().await? {
+                ServerMessage::Reply { rid: r, body } if r == rid => {
+                    return match body {
+                        ReplyBody::Ok(resp) => Ok(resp),
+                        ReplyBody::Err(e) => Err(Failure::Refused(e)),
+                    }
+                }
+                ServerMessage::Reply { .. } => {}
+                ServerMessage::Event(_) => {
+                    self.events.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    pub async fn join(&mut self, req: Request) -> Result<Joined, Failure> {
+        match self.request(req).await? {
+            Response::Joined(j) => Ok(j),
+            other => Err(Failure::Connection(format!("unexpected reply {other:?}"))),
+        }
+    }
+
+    async fn next_message(&mut self) -> Result<ServerMessage, Failure> {
+        loop {
+            let frame = self
+                .socket
+                .next()
+                .await
+                .ok_or_else(|| broken("closed by the server"))?
+                .map_err(broken)?;
+            if let Message::Text(text) = frame {
+                return serde_json::from_str(&text).map_err(broken);
+            }
+        }
+    }
+
+    /// Reads (and counts) events until the connection ends or `stop` fires.
+    pub async fn drain_until(&mut self, stop: &tokio::sync::watch::Receiver<bool>) {
+        let mut stop = stop.clone();
+        loop {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => return,
+                msg = self.next_message() => match msg {
+                    Ok(ServerMessage::Event(_)) => {
+                        self.events.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(_) => {}
+                    Err(_) => return,
+                },
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+    }
+}
