@@ -2,6 +2,8 @@
 //! the server's CPU time and memory. See `--help`, and scripts/bench-load.sh for the
 //! standard runs.
 
+mod media_peer;
+mod media_scenario;
 mod report;
 mod scenarios;
 mod server_stats;
@@ -55,6 +57,28 @@ enum Scenario {
         #[arg(long, default_value_t = 10_000)]
         audience: usize,
     },
+    /// Conferences of publishers sending synthetic VP8 + Opus and subscribers receiving
+    /// every stream: forwarded packets per second, loss, server CPU per forwarded
+    /// packet, time to first media packet, server memory per peer connection.
+    Media {
+        #[arg(long, default_value_t = 1)]
+        conferences: usize,
+        /// Publishers per conference.
+        #[arg(long, default_value_t = 1)]
+        publishers: usize,
+        /// Subscribers per conference (each receives every publisher).
+        #[arg(long, default_value_t = 10)]
+        subscribers: usize,
+        /// Seconds measured, after a one-second warm-up.
+        #[arg(long, default_value_t = 10)]
+        secs: u64,
+        /// Video bitrate of each publisher, kbit/s (Opus adds about 64).
+        #[arg(long, default_value_t = 1500)]
+        video_kbps: u32,
+        /// Video frames per second.
+        #[arg(long, default_value_t = 30)]
+        fps: u32,
+    },
 }
 
 /// `http://h:p` → `ws://h:p/ws` (and `https` → `wss`).
@@ -82,6 +106,23 @@ async fn main() {
     let report = match cli.scenario {
         Scenario::Joins { clients } => scenarios::join_storm(target, clients).await,
         Scenario::Live { audience } => scenarios::live(target, audience).await,
+        Scenario::Media {
+            conferences,
+            publishers,
+            subscribers,
+            secs,
+            video_kbps,
+            fps,
+        } => {
+            let shape = media_scenario::Shape {
+                conferences,
+                publishers,
+                subscribers,
+                secs,
+                source: media_peer::Source { video_kbps, fps },
+            };
+            media_scenario::media(target, shape).await
+        }
     };
     match report {
         Ok(r) => r.print(),

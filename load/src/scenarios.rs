@@ -1,5 +1,5 @@
 //! The signaling scenarios: many clients joining one conference at once, and a LIVE
-//! conference filling with audience. (Media scenarios come with the WebRTC peers.)
+//! conference filling with audience (the media one is in `media_scenario.rs`).
 
 use crate::report::{percentile, Report};
 use crate::server_stats::{self, Sample};
@@ -23,19 +23,19 @@ pub struct Target {
 }
 
 impl Target {
-    fn sample(&self) -> Result<Option<Sample>, String> {
+    pub fn sample(&self) -> Result<Option<Sample>, String> {
         self.server_pid.map(server_stats::sample).transpose()
     }
 }
 
-fn room_name(scenario: &str) -> String {
+pub fn room_name(scenario: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!("load-{scenario}-{}-{nanos}", std::process::id())
 }
 
-fn join_room(room: &str, confr_type: Option<ConfrType>, config: ConferenceConfig) -> Request {
+pub fn join_room(room: &str, confr_type: Option<ConfrType>, config: ConferenceConfig) -> Request {
     Request::JoinRoom {
         room_name: room.to_owned(),
         password: None,
@@ -48,7 +48,7 @@ fn join_room(room: &str, confr_type: Option<ConfrType>, config: ConferenceConfig
 }
 
 /// Logs in `n` clients named `{prefix}{i}`, a bounded number at a time.
-async fn login_many(t: &Arc<Target>, prefix: &str, n: usize) -> Result<Vec<Client>, Failure> {
+pub async fn login_many(t: &Arc<Target>, prefix: &str, n: usize) -> Result<Vec<Client>, Failure> {
     let gate = Arc::new(Semaphore::new(t.connect_parallelism.max(1)));
     let tasks: Vec<_> = (0..n)
         .map(|i| {

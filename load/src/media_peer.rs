@@ -1,0 +1,217 @@
+//! A WebRTC peer of the load generator: str0m on the client side, one UDP socket on
+//! loopback, driven by a task of its own once negotiated. A publisher sends synthetic
+//! VP8 and Opus at a set bitrate and frame rate; a subscriber (in str0m's RTP mode,
+//! so nothing is depacketized) counts the RTP packets and bytes it gets, the gaps in
+//! their sequence numbers, and when the first one came.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::format::Codec;
+use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+
+/// What a subscriber's peer has received.
+#[derive(Default)]
+pub struct Counters {
+    pub packets: AtomicU64,
+    pub bytes: AtomicU64,
+    /// Packets missing from the sequence (never arrived, or arrived out of order).
+    pub lost: AtomicU64,
+    pub first_packet: OnceLock<Instant>,
+}
+
+/// What a publisher sends.
+#[derive(Clone, Copy)]
+pub struct Source {
+    pub video_kbps: u32,
+    pub fps: u32,
+}
+
+const OPUS_FRAME: Duration = Duration::from_millis(20);
+/// 20 ms of Opus at about 64 kbit/s.
+const OPUS_BYTES: usize = 160;
+/// A keyframe this often, as an encoder would send one.
+const KEYFRAME_EVERY: Duration = Duration::from_secs(2);
+
+pub struct Peer {
+    rtc: Rtc,
+    socket: UdpSocket,
+    local: SocketAddr,
+}
+
+impl Peer {
+    pub async fn new(rtp_mode: bool) -> Result<Self, String> {
+        let socket = UdpSocket::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| e.to_string())?;
+        let local = socket.local_addr().map_err(|e| e.to_string())?;
+        let mut rtc = Rtc::builder().set_rtp_mode(rtp_mode).build(Instant::now());
+        let candidate = Candidate::host(local, "udp").map_err(|e| e.to_string())?;
+        rtc.add_local_candidate(candidate);
+        Ok(Self { rtc, socket, local })
+    }
+
+    /// Adds an audio and a video m-line in `dir` and makes the offer; returns it with
+    /// the two mids.
+    pub fn offer(&mut self, dir: Direction) -> Result<(String, Pending), String> {
+        let mut api = self.rtc.sdp_api();
+        let audio = api.add_media(MediaKind::Audio, dir, None, None, None);
+        let video = api.add_media(MediaKind::Video, dir, None, None, None);
+        let (offer, pending) = api.apply().ok_or("nothing to offer")?;
+        Ok((
+            offer.to_sdp_string(),
+            Pending {
+                pending,
+                audio,
+                video,
+            },
+        ))
+    }
+
+    pub fn accept(&mut self, pending: SdpPendingOffer, answer: &str) -> Result<(), String> {
+        let answer = SdpAnswer::from_sdp_string(answer).map_err(|e| e.to_string())?;
+        self.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Runs the peer until `stop`: sends `source`'s media on the mids once connected
+    /// (a publisher), or counts what arrives (a subscriber).
+    pub async fn drive(
+        mut self,
+        source: Option<(Source, Mid, Mid)>,
+        counters: Arc<Counters>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let mut buf = vec![0u8; 2000];
+        let mut connected = false;
+        let started = Instant::now();
+        let (mut next_video, mut next_audio, mut frames) = (started, started, 0u64);
+        let mut last_seq: HashMap<u32, u64> = HashMap::new();
+        loop {
+            let rtc_deadline = match self.drain(&counters, &mut last_seq, &mut connected).await {
+                Some(t) => t,
+                None => return,
+            };
+            let mut deadline = rtc_deadline;
+            if connected && source.is_some() {
+                deadline = deadline.min(next_video).min(next_audio);
+            }
+            let sleep = tokio::time::sleep_until(deadline.into());
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => return,
+                received = self.socket.recv_from(&mut buf) => {
+                    let Ok((n, from)) = received else { return };
+                    let Ok(contents) = buf[..n].try_into() else { continue };
+                    let input = Input::Receive(Instant::now(), Receive {
+                        proto: Protocol::Udp,
+                        source: from,
+                        destination: self.local,
+                        contents,
+                    });
+                    if self.rtc.handle_input(input).is_err() {
+                        return;
+                    }
+                }
+                _ = sleep => {
+                    let now = Instant::now();
+                    if self.rtc.handle_input(Input::Timeout(now)).is_err() {
+                        return;
+                    }
+                    let Some((src, audio, video)) = source.filter(|_| connected) else { continue };
+                    if now >= next_audio {
+                        self.write(audio, Codec::Opus, Frequency::FORTY_EIGHT_KHZ, now, started, vec![0xfc; OPUS_BYTES]);
+                        next_audio += OPUS_FRAME;
+                    }
+                    if now >= next_video {
+                        let key_every = u64::from(src.fps) * KEYFRAME_EVERY.as_secs();
+                        let frame = vp8_frame(src, frames % key_every.max(1) == 0);
+                        self.write(video, Codec::Vp8, Frequency::NINETY_KHZ, now, started, frame);
+                        frames += 1;
+                        next_video += Duration::from_secs(1) / src.fps.max(1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends what str0m has to send and handles its events; returns when it next
+    /// wants a timeout, or None when the peer is dead.
+    async fn drain(
+        &mut self,
+        counters: &Counters,
+        last_seq: &mut HashMap<u32, u64>,
+        connected: &mut bool,
+    ) -> Option<Instant> {
+        loop {
+            match self.rtc.poll_output().ok()? {
+                Output::Timeout(t) => return Some(t),
+                Output::Transmit(t) => {
+                    let _ = self.socket.send_to(&t.contents, t.destination).await;
+                }
+                Output::Event(Event::Connected) => *connected = true,
+                Output::Event(Event::RtpPacket(p)) => {
+                    let _ = counters.first_packet.set(Instant::now());
+                    counters.packets.fetch_add(1, Ordering::Relaxed);
+                    counters
+                        .bytes
+                        .fetch_add(p.payload.len() as u64, Ordering::Relaxed);
+                    let seq = *p.seq_no;
+                    if let Some(last) = last_seq.insert(*p.header.ssrc, seq) {
+                        let gap = seq.saturating_sub(last + 1);
+                        counters.lost.fetch_add(gap, Ordering::Relaxed);
+                    }
+                }
+                Output::Event(_) => {}
+            }
+        }
+    }
+
+    fn write(
+        &mut self,
+        mid: Mid,
+        codec: Codec,
+        freq: Frequency,
+        now: Instant,
+        started: Instant,
+        data: Vec<u8>,
+    ) {
+        let Some(writer) = self.rtc.writer(mid) else {
+            return;
+        };
+        let Some(pt) = writer
+            .payload_params()
+            .find(|p| p.spec().codec == codec)
+            .map(|p| p.pt())
+        else {
+            return;
+        };
+        let ticks =
+            now.duration_since(started).as_micros() as u64 * u64::from(freq.get()) / 1_000_000;
+        let _ = writer.write(pt, now, MediaTime::new(ticks, freq), data);
+    }
+}
+
+/// An offer waiting for its answer, and the m-lines it added.
+pub struct Pending {
+    pub pending: SdpPendingOffer,
+    pub audio: Mid,
+    pub video: Mid,
+}
+
+/// A VP8 frame of the size the bitrate allows. Only the first byte matters to a
+/// forwarder (its lowest bit clear marks a keyframe); the rest is filler.
+fn vp8_frame(src: Source, key: bool) -> Vec<u8> {
+    let bytes = (src.video_kbps as usize * 1000 / 8 / src.fps.max(1) as usize).max(16);
+    let mut frame = vec![0x5a; bytes];
+    frame[0] = if key { 0x10 } else { 0x11 };
+    frame
+}

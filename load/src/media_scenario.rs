@@ -1,0 +1,246 @@
+//! The media scenario: C conferences, each with P publishers sending synthetic VP8 +
+//! Opus and S subscribers receiving every publisher's stream over one connection.
+//! After a warm-up it measures, over the run, the packets and bytes the subscribers
+//! got per second, the loss, and the server's CPU time per forwarded packet; and,
+//! from setup, each subscriber's time to its first media packet and the server's
+//! memory per peer connection.
+
+use crate::media_peer::{Counters, Peer, Source};
+use crate::report::{percentile, Report};
+use crate::scenarios::{join_room, login_many, room_name, Target};
+use crate::signaling::Client;
+use emedia_protocol::{ConferenceConfig, Request, Response, StreamType};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use str0m::media::Direction;
+use tokio::sync::watch;
+
+pub struct Shape {
+    pub conferences: usize,
+    pub publishers: usize,
+    pub subscribers: usize,
+    pub secs: u64,
+    pub source: Source,
+}
+
+const WARM_UP: Duration = Duration::from_secs(1);
+
+/// A member kept in its conference until the run ends: its signaling reads events
+/// meanwhile.
+fn keep(mut client: Client, stop: &watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    let stop = stop.clone();
+    tokio::spawn(async move {
+        client.drain_until(&stop).await;
+        client.close().await;
+    })
+}
+
+async fn publish(
+    client: &mut Client,
+    confr_id: &emedia_protocol::ConferenceId,
+    i: usize,
+    source: Source,
+    stop: &watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let mut peer = Peer::new(false).await?;
+    let (sdp, p) = peer.offer(Direction::SendOnly)?;
+    let req = Request::Publish {
+        confr_id: confr_id.clone(),
+        rtc_id: format!("load{i}"),
+        stream_type: StreamType::Camera,
+        audio: true,
+        video: true,
+        ext: None,
+        sdp,
+    };
+    let Response::Published { sdp, .. } = client.request(req).await.map_err(|e| e.to_string())?
+    else {
+        return Err("unexpected reply to publish".into());
+    };
+    peer.accept(p.pending, &sdp)?;
+    let media = Some((source, p.audio, p.video));
+    Ok(tokio::spawn(peer.drive(
+        media,
+        Arc::default(),
+        stop.clone(),
+    )))
+}
+
+/// Subscribes to every stream of the conference on one connection (renegotiated per
+/// stream, as the SDK does); returns when the first subscribe was sent.
+async fn subscribe_all(
+    client: &mut Client,
+    joined: &emedia_protocol::Joined,
+    counters: Arc<Counters>,
+    stop: &watch::Receiver<bool>,
+) -> Result<(Instant, tokio::task::JoinHandle<()>), String> {
+    let mut peer = Peer::new(true).await?;
+    let asked = Instant::now();
+    for stream in &joined.streams {
+        let (sdp, p) = peer.offer(Direction::RecvOnly)?;
+        let req = Request::Subscribe {
+            confr_id: joined.confr_id.clone(),
+            stream_id: stream.id.clone(),
+            sdp,
+            audio_mid: Some(p.audio.to_string()),
+            video_mid: Some(p.video.to_string()),
+        };
+        let Response::Subscribed { sdp, .. } =
+            client.request(req).await.map_err(|e| e.to_string())?
+        else {
+            return Err("unexpected reply to subscribe".into());
+        };
+        peer.accept(p.pending, &sdp)?;
+        let ready = Request::SubscriptionReady {
+            confr_id: joined.confr_id.clone(),
+            stream_id: stream.id.clone(),
+        };
+        client.request(ready).await.map_err(|e| e.to_string())?;
+    }
+    Ok((
+        asked,
+        tokio::spawn(peer.drive(None, counters, stop.clone())),
+    ))
+}
+
+pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
+    let (stop_tx, stop) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let mut subscribers = Vec::new();
+    let before = t.sample()?;
+    let setup = Instant::now();
+    for c in 0..shape.conferences {
+        let room = room_name(&format!("media{c}"));
+        let config = ConferenceConfig {
+            max_video_count: 64,
+            ..ConferenceConfig::default()
+        };
+        let pubs = login_many(&t, &format!("pub{c}-"), shape.publishers)
+            .await
+            .map_err(|e| e.to_string())?;
+        for (i, mut client) in pubs.into_iter().enumerate() {
+            let joined = client
+                .join(join_room(&room, None, config.clone()))
+                .await
+                .map_err(|e| format!("publisher join: {e}"))?;
+            tasks.push(publish(&mut client, &joined.confr_id, i, shape.source, &stop).await?);
+            tasks.push(keep(client, &stop));
+        }
+        let subs = login_many(&t, &format!("sub{c}-"), shape.subscribers)
+            .await
+            .map_err(|e| e.to_string())?;
+        for mut client in subs {
+            let joined = client
+                .join(join_room(&room, None, config.clone()))
+                .await
+                .map_err(|e| format!("subscriber join: {e}"))?;
+            let counters = Arc::new(Counters::default());
+            let (asked, task) =
+                subscribe_all(&mut client, &joined, counters.clone(), &stop).await?;
+            subscribers.push((asked, counters));
+            tasks.push(task);
+            tasks.push(keep(client, &stop));
+        }
+    }
+    let set_up = setup.elapsed();
+    tokio::time::sleep(WARM_UP).await;
+    let total = |f: fn(&Counters) -> u64| -> u64 { subscribers.iter().map(|(_, c)| f(c)).sum() };
+    let packets = |c: &Counters| c.packets.load(Ordering::Relaxed);
+    let bytes = |c: &Counters| c.bytes.load(Ordering::Relaxed);
+    let lost = |c: &Counters| c.lost.load(Ordering::Relaxed);
+    let at_start = (total(packets), total(bytes), total(lost), t.sample()?);
+    tokio::time::sleep(Duration::from_secs(shape.secs)).await;
+    let at_end = (total(packets), total(bytes), total(lost), t.sample()?);
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+
+    let secs = shape.secs.max(1) as f64;
+    let got = at_end.0 - at_start.0;
+    let missing = at_end.2 - at_start.2;
+    let mut first: Vec<Duration> = subscribers
+        .iter()
+        .map(|(asked, c)| {
+            c.first_packet
+                .get()
+                .map_or(Duration::MAX, |t| t.duration_since(*asked))
+        })
+        .collect();
+    first.sort();
+    let silent = first.iter().filter(|d| **d == Duration::MAX).count();
+    let peers = shape.conferences * (shape.publishers + shape.subscribers);
+    let mut r = Report::new("media");
+    r.count("conferences", "conferences", shape.conferences as u64);
+    r.count(
+        "publishers",
+        "publishers per conference",
+        shape.publishers as u64,
+    );
+    r.count(
+        "subscribers",
+        "subscribers per conference",
+        shape.subscribers as u64,
+    );
+    r.millis("setup_ms", "setup (joins, publishes, subscribes)", set_up);
+    r.count(
+        "silent_subscribers",
+        "subscribers that got no media",
+        silent as u64,
+    );
+    r.millis(
+        "first_packet_ms_p50",
+        "subscribe to first media packet p50",
+        percentile(&first, 50),
+    );
+    r.millis(
+        "first_packet_ms_p99",
+        "subscribe to first media packet p99",
+        percentile(&first, 99),
+    );
+    r.add(
+        "packets_per_sec",
+        "forwarded packets per second",
+        (got as f64 / secs).round(),
+        format!("{:.0}", got as f64 / secs),
+    );
+    let mbps = (at_end.1 - at_start.1) as f64 * 8.0 / secs / 1e6;
+    r.add(
+        "mbit_per_sec",
+        "forwarded payload Mbit/s",
+        (mbps * 100.0).round() / 100.0,
+        format!("{mbps:.2}"),
+    );
+    let loss = missing as f64 * 100.0 / (got + missing).max(1) as f64;
+    r.add(
+        "loss_percent",
+        "loss",
+        (loss * 1000.0).round() / 1000.0,
+        format!("{loss:.3} %"),
+    );
+    if let (Some(b), Some(a), Some(start), Some(end)) = (before, at_start.3, at_start.3, at_end.3) {
+        let cpu = end.cpu.saturating_sub(start.cpu);
+        let per_packet = cpu.as_secs_f64() * 1e6 / got.max(1) as f64;
+        r.add(
+            "server_cpu_us_per_packet",
+            "server CPU per forwarded packet",
+            (per_packet * 100.0).round() / 100.0,
+            format!("{per_packet:.2} µs"),
+        );
+        let share = cpu.as_secs_f64() * 100.0 / secs;
+        r.add(
+            "server_cpu_percent",
+            "server CPU (one core = 100 %)",
+            share.round(),
+            format!("{share:.0} %"),
+        );
+        let per_peer = a.rss.saturating_sub(b.rss) / peers.max(1) as u64;
+        r.count(
+            "server_bytes_per_peer",
+            "server memory per peer connection (bytes)",
+            per_peer,
+        );
+    }
+    Ok(r)
+}
