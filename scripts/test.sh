@@ -17,10 +17,12 @@ echo "== native tests (protocol, server core, server integration, SDK core)"
 cargo test --workspace
 
 echo "== load generator smoke (scripts/bench-load.sh runs the standard sizes)"
-load_out=$(scripts/load.sh joins --clients 50 -- live --audience 300)
+load_out=$(scripts/load.sh joins --clients 50 -- live --audience 300 -- media --subscribers 3 --secs 2)
 echo "$load_out"
-# Correctness only (no timing is asserted): both scenarios ran and no join failed.
+# Correctness only (no timing is asserted): every scenario ran, no join failed, and
+# every subscriber received media.
 [[ $(grep -c '"failed":0' <<<"$load_out") -eq 2 ]] || { echo "load smoke: joins failed"; exit 1; }
+grep -q '"silent_subscribers":0' <<<"$load_out" || { echo "load smoke: no media"; exit 1; }
 
 echo "== fuzz smoke: 20,000 inputs per cargo-fuzz target (scripts/fuzz.sh runs 1,000,000)"
 FUZZ_MAX_SECS=120 FUZZ_CMIN=0 scripts/fuzz.sh 20000

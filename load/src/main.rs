@@ -69,6 +69,9 @@ enum Scenario {
         /// Subscribers per conference (each receives every publisher).
         #[arg(long, default_value_t = 10)]
         subscribers: usize,
+        /// Publishers also receive every other publisher of their conference.
+        #[arg(long)]
+        mesh: bool,
         /// Seconds measured, after a one-second warm-up.
         #[arg(long, default_value_t = 10)]
         secs: u64,
@@ -110,6 +113,7 @@ async fn main() {
             conferences,
             publishers,
             subscribers,
+            mesh,
             secs,
             video_kbps,
             fps,
@@ -118,6 +122,7 @@ async fn main() {
                 conferences,
                 publishers,
                 subscribers,
+                mesh,
                 secs,
                 source: media_peer::Source { video_kbps, fps },
             };

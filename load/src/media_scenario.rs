@@ -9,7 +9,7 @@ use crate::media_peer::{Counters, Peer, Source};
 use crate::report::{percentile, Report};
 use crate::scenarios::{join_room, login_many, room_name, Target};
 use crate::signaling::Client;
-use emedia_protocol::{ConferenceConfig, Request, Response, StreamType};
+use emedia_protocol::{ConferenceConfig, ConferenceId, Request, Response, StreamId, StreamType};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +20,8 @@ pub struct Shape {
     pub conferences: usize,
     pub publishers: usize,
     pub subscribers: usize,
+    /// Publishers also receive every other publisher (all publish and subscribe).
+    pub mesh: bool,
     pub secs: u64,
     pub source: Source,
 }
@@ -42,7 +44,7 @@ async fn publish(
     i: usize,
     source: Source,
     stop: &watch::Receiver<bool>,
-) -> Result<tokio::task::JoinHandle<()>, String> {
+) -> Result<(StreamId, tokio::task::JoinHandle<()>), String> {
     let mut peer = Peer::new(false).await?;
     let (sdp, p) = peer.offer(Direction::SendOnly)?;
     let req = Request::Publish {
@@ -54,34 +56,33 @@ async fn publish(
         ext: None,
         sdp,
     };
-    let Response::Published { sdp, .. } = client.request(req).await.map_err(|e| e.to_string())?
+    let Response::Published { sdp, stream } =
+        client.request(req).await.map_err(|e| e.to_string())?
     else {
         return Err("unexpected reply to publish".into());
     };
     peer.accept(p.pending, &sdp)?;
     let media = Some((source, p.audio, p.video));
-    Ok(tokio::spawn(peer.drive(
-        media,
-        Arc::default(),
-        stop.clone(),
-    )))
+    let task = tokio::spawn(peer.drive(media, Arc::default(), stop.clone()));
+    Ok((stream.id, task))
 }
 
-/// Subscribes to every stream of the conference on one connection (renegotiated per
-/// stream, as the SDK does); returns when the first subscribe was sent.
+/// Subscribes to `streams` on one connection (renegotiated per stream, as the SDK
+/// does); returns when the first subscribe was sent.
 async fn subscribe_all(
     client: &mut Client,
-    joined: &emedia_protocol::Joined,
+    confr_id: &ConferenceId,
+    streams: &[StreamId],
     counters: Arc<Counters>,
     stop: &watch::Receiver<bool>,
 ) -> Result<(Instant, tokio::task::JoinHandle<()>), String> {
     let mut peer = Peer::new(true).await?;
     let asked = Instant::now();
-    for stream in &joined.streams {
+    for stream_id in streams {
         let (sdp, p) = peer.offer(Direction::RecvOnly)?;
         let req = Request::Subscribe {
-            confr_id: joined.confr_id.clone(),
-            stream_id: stream.id.clone(),
+            confr_id: confr_id.clone(),
+            stream_id: stream_id.clone(),
             sdp,
             audio_mid: Some(p.audio.to_string()),
             video_mid: Some(p.video.to_string()),
@@ -93,8 +94,8 @@ async fn subscribe_all(
         };
         peer.accept(p.pending, &sdp)?;
         let ready = Request::SubscriptionReady {
-            confr_id: joined.confr_id.clone(),
-            stream_id: stream.id.clone(),
+            confr_id: confr_id.clone(),
+            stream_id: stream_id.clone(),
         };
         client.request(ready).await.map_err(|e| e.to_string())?;
     }
@@ -119,12 +120,28 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
         let pubs = login_many(&t, &format!("pub{c}-"), shape.publishers)
             .await
             .map_err(|e| e.to_string())?;
+        let (mut publishers, mut streams) = (Vec::new(), Vec::new());
         for (i, mut client) in pubs.into_iter().enumerate() {
             let joined = client
                 .join(join_room(&room, None, config.clone()))
                 .await
                 .map_err(|e| format!("publisher join: {e}"))?;
-            tasks.push(publish(&mut client, &joined.confr_id, i, shape.source, &stop).await?);
+            let (stream, task) =
+                publish(&mut client, &joined.confr_id, i, shape.source, &stop).await?;
+            streams.push(stream);
+            tasks.push(task);
+            publishers.push((client, joined.confr_id));
+        }
+        for (i, (mut client, confr_id)) in publishers.into_iter().enumerate() {
+            if shape.mesh {
+                let mut others = streams.clone();
+                others.remove(i);
+                let counters = Arc::new(Counters::default());
+                let (asked, task) =
+                    subscribe_all(&mut client, &confr_id, &others, counters.clone(), &stop).await?;
+                subscribers.push((asked, counters));
+                tasks.push(task);
+            }
             tasks.push(keep(client, &stop));
         }
         let subs = login_many(&t, &format!("sub{c}-"), shape.subscribers)
@@ -136,8 +153,15 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
                 .await
                 .map_err(|e| format!("subscriber join: {e}"))?;
             let counters = Arc::new(Counters::default());
-            let (asked, task) =
-                subscribe_all(&mut client, &joined, counters.clone(), &stop).await?;
+            let streams: Vec<StreamId> = joined.streams.iter().map(|s| s.id.clone()).collect();
+            let (asked, task) = subscribe_all(
+                &mut client,
+                &joined.confr_id,
+                &streams,
+                counters.clone(),
+                &stop,
+            )
+            .await?;
             subscribers.push((asked, counters));
             tasks.push(task);
             tasks.push(keep(client, &stop));
@@ -170,7 +194,8 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
         .collect();
     first.sort();
     let silent = first.iter().filter(|d| **d == Duration::MAX).count();
-    let peers = shape.conferences * (shape.publishers + shape.subscribers);
+    let receivers = shape.subscribers + if shape.mesh { shape.publishers } else { 0 };
+    let peers = shape.conferences * (shape.publishers + receivers);
     let mut r = Report::new("media");
     r.count("conferences", "conferences", shape.conferences as u64);
     r.count(
@@ -182,6 +207,12 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
         "subscribers",
         "subscribers per conference",
         shape.subscribers as u64,
+    );
+    r.add(
+        "mesh",
+        "publishers also subscribe",
+        shape.mesh,
+        shape.mesh.to_string(),
     );
     r.millis("setup_ms", "setup (joins, publishes, subscribes)", set_up);
     r.count(
