@@ -2,6 +2,7 @@
 //! the server's CPU time and memory. See `--help`, and scripts/bench-load.sh for the
 //! standard runs.
 
+mod janus;
 mod media_peer;
 mod media_scenario;
 mod report;
@@ -28,8 +29,17 @@ struct Cli {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     server: String,
     /// The server's app secret, to mint login tokens.
-    #[arg(long, env = "EMEDIA_APP_SECRET")]
+    #[arg(long, env = "EMEDIA_APP_SECRET", default_value = "")]
     app_secret: String,
+    /// Run the media scenario against Janus's VideoRoom at this URL instead
+    /// (e.g. http://127.0.0.1:8088/janus); --server-pid is then Janus's pid.
+    #[arg(long)]
+    janus: Option<String>,
+    /// The address the media peers bind to. Loopback by default; Janus gathers no
+    /// loopback candidates, so its runs need the host's own address (and so do
+    /// emedia's, to compare like with like: start it with --rtc-listen on it).
+    #[arg(long, default_value = "127.0.0.1")]
+    media_ip: std::net::IpAddr,
     /// The app id the server expects in tokens.
     #[arg(long, default_value = "emedia")]
     app_id: String,
@@ -103,6 +113,11 @@ async fn main() {
     let target = Arc::new(Target {
         ws_url: ws_url(&cli.server),
         minter: token::Minter::new(&cli.app_id, &cli.app_secret),
+        media_ip: cli.media_ip,
+        janus: cli
+            .janus
+            .as_deref()
+            .map(|url| janus::Janus::new(url, cli.media_ip)),
         server_pid: cli.server_pid,
         connect_parallelism: cli.connect_parallelism,
     });

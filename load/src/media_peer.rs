@@ -5,11 +5,11 @@
 //! their sequence numbers, and when the first one came.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
@@ -47,8 +47,9 @@ pub struct Peer {
 }
 
 impl Peer {
-    pub async fn new(rtp_mode: bool) -> Result<Self, String> {
-        let socket = UdpSocket::bind("127.0.0.1:0")
+    /// A peer whose socket is bound to `ip` (loopback, unless the server cannot use it).
+    pub async fn new(ip: IpAddr, rtp_mode: bool) -> Result<Self, String> {
+        let socket = UdpSocket::bind(SocketAddr::new(ip, 0))
             .await
             .map_err(|e| e.to_string())?;
         let local = socket.local_addr().map_err(|e| e.to_string())?;
@@ -73,6 +74,17 @@ impl Peer {
                 video,
             },
         ))
+    }
+
+    /// Answers an offer made by the server (Janus offers to its subscribers).
+    pub fn answer(&mut self, offer: &str) -> Result<String, String> {
+        let offer = SdpOffer::from_sdp_string(offer).map_err(|e| e.to_string())?;
+        let answer = self
+            .rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| e.to_string())?;
+        Ok(answer.to_sdp_string())
     }
 
     pub fn accept(&mut self, pending: SdpPendingOffer, answer: &str) -> Result<(), String> {

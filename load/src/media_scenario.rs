@@ -5,11 +5,13 @@
 //! from setup, each subscriber's time to its first media packet and the server's
 //! memory per peer connection.
 
+use crate::janus::Janus;
 use crate::media_peer::{Counters, Peer, Source};
 use crate::report::{percentile, Report};
 use crate::scenarios::{join_room, login_many, room_name, Target};
 use crate::signaling::Client;
 use emedia_protocol::{ConferenceConfig, ConferenceId, Request, Response, StreamId, StreamType};
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,13 +41,14 @@ fn keep(mut client: Client, stop: &watch::Receiver<bool>) -> tokio::task::JoinHa
 }
 
 async fn publish(
+    media_ip: IpAddr,
     client: &mut Client,
     confr_id: &emedia_protocol::ConferenceId,
     i: usize,
     source: Source,
     stop: &watch::Receiver<bool>,
 ) -> Result<(StreamId, tokio::task::JoinHandle<()>), String> {
-    let mut peer = Peer::new(false).await?;
+    let mut peer = Peer::new(media_ip, false).await?;
     let (sdp, p) = peer.offer(Direction::SendOnly)?;
     let req = Request::Publish {
         confr_id: confr_id.clone(),
@@ -70,13 +73,14 @@ async fn publish(
 /// Subscribes to `streams` on one connection (renegotiated per stream, as the SDK
 /// does); returns when the first subscribe was sent.
 async fn subscribe_all(
+    media_ip: IpAddr,
     client: &mut Client,
     confr_id: &ConferenceId,
     streams: &[StreamId],
     counters: Arc<Counters>,
     stop: &watch::Receiver<bool>,
 ) -> Result<(Instant, tokio::task::JoinHandle<()>), String> {
-    let mut peer = Peer::new(true).await?;
+    let mut peer = Peer::new(media_ip, true).await?;
     let asked = Instant::now();
     for stream_id in streams {
         let (sdp, p) = peer.offer(Direction::RecvOnly)?;
@@ -105,19 +109,28 @@ async fn subscribe_all(
     ))
 }
 
-pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
-    let (stop_tx, stop) = watch::channel(false);
-    let mut tasks = Vec::new();
-    let mut subscribers = Vec::new();
-    let before = t.sample()?;
-    let setup = Instant::now();
+/// What setting up a run leaves: the peers' and members' tasks, and each receiving
+/// peer with the moment it asked for its streams.
+#[derive(Default)]
+struct Running {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    receivers: Vec<(Instant, Arc<Counters>)>,
+}
+
+async fn set_up_emedia(
+    t: &Arc<Target>,
+    shape: &Shape,
+    stop: &watch::Receiver<bool>,
+) -> Result<Running, String> {
+    let mut run = Running::default();
+    let (tasks, subscribers) = (&mut run.tasks, &mut run.receivers);
     for c in 0..shape.conferences {
         let room = room_name(&format!("media{c}"));
         let config = ConferenceConfig {
             max_video_count: 64,
             ..ConferenceConfig::default()
         };
-        let pubs = login_many(&t, &format!("pub{c}-"), shape.publishers)
+        let pubs = login_many(t, &format!("pub{c}-"), shape.publishers)
             .await
             .map_err(|e| e.to_string())?;
         let (mut publishers, mut streams) = (Vec::new(), Vec::new());
@@ -126,8 +139,15 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
                 .join(join_room(&room, None, config.clone()))
                 .await
                 .map_err(|e| format!("publisher join: {e}"))?;
-            let (stream, task) =
-                publish(&mut client, &joined.confr_id, i, shape.source, &stop).await?;
+            let (stream, task) = publish(
+                t.media_ip,
+                &mut client,
+                &joined.confr_id,
+                i,
+                shape.source,
+                stop,
+            )
+            .await?;
             streams.push(stream);
             tasks.push(task);
             publishers.push((client, joined.confr_id));
@@ -137,14 +157,21 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
                 let mut others = streams.clone();
                 others.remove(i);
                 let counters = Arc::new(Counters::default());
-                let (asked, task) =
-                    subscribe_all(&mut client, &confr_id, &others, counters.clone(), &stop).await?;
+                let (asked, task) = subscribe_all(
+                    t.media_ip,
+                    &mut client,
+                    &confr_id,
+                    &others,
+                    counters.clone(),
+                    stop,
+                )
+                .await?;
                 subscribers.push((asked, counters));
                 tasks.push(task);
             }
-            tasks.push(keep(client, &stop));
+            tasks.push(keep(client, stop));
         }
-        let subs = login_many(&t, &format!("sub{c}-"), shape.subscribers)
+        let subs = login_many(t, &format!("sub{c}-"), shape.subscribers)
             .await
             .map_err(|e| e.to_string())?;
         for mut client in subs {
@@ -155,18 +182,70 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
             let counters = Arc::new(Counters::default());
             let streams: Vec<StreamId> = joined.streams.iter().map(|s| s.id.clone()).collect();
             let (asked, task) = subscribe_all(
+                t.media_ip,
                 &mut client,
                 &joined.confr_id,
                 &streams,
                 counters.clone(),
-                &stop,
+                stop,
             )
             .await?;
             subscribers.push((asked, counters));
             tasks.push(task);
-            tasks.push(keep(client, &stop));
+            tasks.push(keep(client, stop));
         }
     }
+    Ok(run)
+}
+
+/// The same shape on Janus's VideoRoom: a room per conference, a feed per publisher.
+async fn set_up_janus(
+    janus: &Janus,
+    shape: &Shape,
+    stop: &watch::Receiver<bool>,
+) -> Result<Running, String> {
+    let mut run = Running::default();
+    let base = std::process::id() as u64 * 1000;
+    for c in 0..shape.conferences {
+        let room = base + c as u64;
+        janus.create_room(room, shape.publishers).await?;
+        let mut feeds = Vec::new();
+        for _ in 0..shape.publishers {
+            let (feed, task) = janus.publish(room, shape.source, stop).await?;
+            feeds.push(feed);
+            run.tasks.push(task);
+        }
+        let mut receivers: Vec<Vec<u64>> = vec![feeds.clone(); shape.subscribers];
+        if shape.mesh {
+            for i in 0..feeds.len() {
+                let mut others = feeds.clone();
+                others.remove(i);
+                receivers.push(others);
+            }
+        }
+        for wanted in receivers {
+            let counters = Arc::new(Counters::default());
+            let (asked, task) = janus
+                .subscribe_all(room, &wanted, counters.clone(), stop)
+                .await?;
+            run.receivers.push((asked, counters));
+            run.tasks.push(task);
+        }
+    }
+    Ok(run)
+}
+
+pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
+    let (stop_tx, stop) = watch::channel(false);
+    let before = t.sample()?;
+    let setup = Instant::now();
+    let Running {
+        tasks,
+        receivers: subscribers,
+    } = match &t.janus {
+        Some(janus) => set_up_janus(janus, &shape, &stop).await?,
+        None => set_up_emedia(&t, &shape, &stop).await?,
+    };
     let set_up = setup.elapsed();
     tokio::time::sleep(WARM_UP).await;
     let total = |f: fn(&Counters) -> u64| -> u64 { subscribers.iter().map(|(_, c)| f(c)).sum() };
@@ -197,6 +276,8 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
     let receivers = shape.subscribers + if shape.mesh { shape.publishers } else { 0 };
     let peers = shape.conferences * (shape.publishers + receivers);
     let mut r = Report::new("media");
+    let server = if t.janus.is_some() { "janus" } else { "emedia" };
+    r.add("server", "server", server, server.to_owned());
     r.count("conferences", "conferences", shape.conferences as u64);
     r.count(
         "publishers",

@@ -16,6 +16,10 @@ use tokio::sync::{watch, Barrier, Semaphore};
 pub struct Target {
     pub ws_url: String,
     pub minter: Minter,
+    /// Where the media peers bind.
+    pub media_ip: std::net::IpAddr,
+    /// Run the media scenario on Janus's VideoRoom instead (side-by-side figures).
+    pub janus: Option<crate::janus::Janus>,
     pub server_pid: Option<u32>,
     /// Connections opened at once at most, so a big run does not overflow the
     /// server's accept queue.
