@@ -146,6 +146,7 @@ impl Janus {
         &self,
         room: u64,
         source: Source,
+        counters: Arc<Counters>,
         stop: &watch::Receiver<bool>,
     ) -> Result<(u64, JoinHandle<()>), String> {
         let h = self.open().await?;
@@ -167,7 +168,7 @@ impl Janus {
         let media = Some((source, p.audio, p.video));
         Ok((
             feed,
-            tokio::spawn(peer.drive(media, Arc::default(), stop.clone())),
+            tokio::spawn(peer.drive(media, counters, stop.clone())),
         ))
     }
 

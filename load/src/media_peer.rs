@@ -17,9 +17,11 @@ use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
-/// What a subscriber's peer has received.
+/// What a peer has received (a subscriber) or sent (a publisher).
 #[derive(Default)]
 pub struct Counters {
+    /// RTP packets sent, as str0m's egress stats last reported them.
+    pub sent: AtomicU64,
     pub packets: AtomicU64,
     pub bytes: AtomicU64,
     /// Packets missing from the sequence (never arrived, or arrived out of order).
@@ -39,6 +41,8 @@ const OPUS_FRAME: Duration = Duration::from_millis(20);
 const OPUS_BYTES: usize = 160;
 /// A keyframe this often, as an encoder would send one.
 const KEYFRAME_EVERY: Duration = Duration::from_secs(2);
+/// How often str0m reports what a publisher sent (the expected side of delivery).
+const STATS_INTERVAL: Duration = Duration::from_millis(200);
 
 pub struct Peer {
     rtc: Rtc,
@@ -53,7 +57,10 @@ impl Peer {
             .await
             .map_err(|e| e.to_string())?;
         let local = socket.local_addr().map_err(|e| e.to_string())?;
-        let mut rtc = Rtc::builder().set_rtp_mode(rtp_mode).build(Instant::now());
+        let mut rtc = Rtc::builder()
+            .set_rtp_mode(rtp_mode)
+            .set_stats_interval(Some(STATS_INTERVAL))
+            .build(Instant::now());
         let candidate = Candidate::host(local, "udp").map_err(|e| e.to_string())?;
         rtc.add_local_candidate(candidate);
         Ok(Self { rtc, socket, local })
@@ -108,8 +115,12 @@ impl Peer {
         let started = Instant::now();
         let (mut next_video, mut next_audio, mut frames) = (started, started, 0u64);
         let mut last_seq: HashMap<u32, u64> = HashMap::new();
+        let mut sent: HashMap<Mid, u64> = HashMap::new();
         loop {
-            let rtc_deadline = match self.drain(&counters, &mut last_seq, &mut connected).await {
+            let rtc_deadline = match self
+                .drain(&counters, &mut last_seq, &mut sent, &mut connected)
+                .await
+            {
                 Some(t) => t,
                 None => return,
             };
@@ -161,6 +172,7 @@ impl Peer {
         &mut self,
         counters: &Counters,
         last_seq: &mut HashMap<u32, u64>,
+        sent: &mut HashMap<Mid, u64>,
         connected: &mut bool,
     ) -> Option<Instant> {
         loop {
@@ -181,6 +193,10 @@ impl Peer {
                         let gap = seq.saturating_sub(last + 1);
                         counters.lost.fetch_add(gap, Ordering::Relaxed);
                     }
+                }
+                Output::Event(Event::MediaEgressStats(s)) => {
+                    sent.insert(s.mid, s.packets);
+                    counters.sent.store(sent.values().sum(), Ordering::Relaxed);
                 }
                 Output::Event(_) => {}
             }

@@ -46,6 +46,7 @@ async fn publish(
     confr_id: &emedia_protocol::ConferenceId,
     i: usize,
     source: Source,
+    counters: Arc<Counters>,
     stop: &watch::Receiver<bool>,
 ) -> Result<(StreamId, tokio::task::JoinHandle<()>), String> {
     let mut peer = Peer::new(media_ip, false).await?;
@@ -66,7 +67,7 @@ async fn publish(
     };
     peer.accept(p.pending, &sdp)?;
     let media = Some((source, p.audio, p.video));
-    let task = tokio::spawn(peer.drive(media, Arc::default(), stop.clone()));
+    let task = tokio::spawn(peer.drive(media, counters, stop.clone()));
     Ok((stream.id, task))
 }
 
@@ -115,6 +116,15 @@ async fn subscribe_all(
 struct Running {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     receivers: Vec<(Instant, Arc<Counters>)>,
+    /// Each publisher's counters, and how many receivers its stream goes to.
+    senders: Vec<(Arc<Counters>, u64)>,
+}
+
+impl Shape {
+    /// How many receivers each publisher's stream goes to.
+    fn fanout(&self) -> u64 {
+        (self.subscribers + if self.mesh { self.publishers - 1 } else { 0 }) as u64
+    }
 }
 
 async fn set_up_emedia(
@@ -123,11 +133,11 @@ async fn set_up_emedia(
     stop: &watch::Receiver<bool>,
 ) -> Result<Running, String> {
     let mut run = Running::default();
-    let (tasks, subscribers) = (&mut run.tasks, &mut run.receivers);
     for c in 0..shape.conferences {
         let room = room_name(&format!("media{c}"));
         let config = ConferenceConfig {
             max_video_count: 64,
+            max_talker_count: (shape.publishers + shape.subscribers).clamp(1, 1000) as u32,
             ..ConferenceConfig::default()
         };
         let pubs = login_many(t, &format!("pub{c}-"), shape.publishers)
@@ -139,17 +149,20 @@ async fn set_up_emedia(
                 .join(join_room(&room, None, config.clone()))
                 .await
                 .map_err(|e| format!("publisher join: {e}"))?;
+            let sent = Arc::new(Counters::default());
+            run.senders.push((sent.clone(), shape.fanout()));
             let (stream, task) = publish(
                 t.media_ip,
                 &mut client,
                 &joined.confr_id,
                 i,
                 shape.source,
+                sent,
                 stop,
             )
             .await?;
             streams.push(stream);
-            tasks.push(task);
+            run.tasks.push(task);
             publishers.push((client, joined.confr_id));
         }
         for (i, (mut client, confr_id)) in publishers.into_iter().enumerate() {
@@ -166,10 +179,10 @@ async fn set_up_emedia(
                     stop,
                 )
                 .await?;
-                subscribers.push((asked, counters));
-                tasks.push(task);
+                run.receivers.push((asked, counters));
+                run.tasks.push(task);
             }
-            tasks.push(keep(client, stop));
+            run.tasks.push(keep(client, stop));
         }
         let subs = login_many(t, &format!("sub{c}-"), shape.subscribers)
             .await
@@ -190,9 +203,9 @@ async fn set_up_emedia(
                 stop,
             )
             .await?;
-            subscribers.push((asked, counters));
-            tasks.push(task);
-            tasks.push(keep(client, stop));
+            run.receivers.push((asked, counters));
+            run.tasks.push(task);
+            run.tasks.push(keep(client, stop));
         }
     }
     Ok(run)
@@ -211,7 +224,9 @@ async fn set_up_janus(
         janus.create_room(room, shape.publishers).await?;
         let mut feeds = Vec::new();
         for _ in 0..shape.publishers {
-            let (feed, task) = janus.publish(room, shape.source, stop).await?;
+            let sent = Arc::new(Counters::default());
+            run.senders.push((sent.clone(), shape.fanout()));
+            let (feed, task) = janus.publish(room, shape.source, sent, stop).await?;
             feeds.push(feed);
             run.tasks.push(task);
         }
@@ -242,6 +257,7 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
     let Running {
         tasks,
         receivers: subscribers,
+        senders,
     } = match &t.janus {
         Some(janus) => set_up_janus(janus, &shape, &stop).await?,
         None => set_up_emedia(&t, &shape, &stop).await?,
@@ -252,9 +268,19 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
     let packets = |c: &Counters| c.packets.load(Ordering::Relaxed);
     let bytes = |c: &Counters| c.bytes.load(Ordering::Relaxed);
     let lost = |c: &Counters| c.lost.load(Ordering::Relaxed);
+    // What the receivers should have got: every packet each publisher sent, once
+    // per receiver of its stream.
+    let owed = || -> u64 {
+        senders
+            .iter()
+            .map(|(c, fanout)| c.sent.load(Ordering::Relaxed) * fanout)
+            .sum()
+    };
+    let owed_at_start = owed();
     let at_start = (total(packets), total(bytes), total(lost), t.sample()?);
     tokio::time::sleep(Duration::from_secs(shape.secs)).await;
     let at_end = (total(packets), total(bytes), total(lost), t.sample()?);
+    let owed_in_run = owed() - owed_at_start;
     let _ = stop_tx.send(true);
     for task in tasks {
         let _ = task.await;
@@ -324,12 +350,23 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
         (mbps * 100.0).round() / 100.0,
         format!("{mbps:.2}"),
     );
+    // Gaps in the sequence the receivers saw (an SFU that repacketizes renumbers, so
+    // packets it never got leave no gap: `delivered` counts those).
     let loss = missing as f64 * 100.0 / (got + missing).max(1) as f64;
     r.add(
-        "loss_percent",
-        "loss",
+        "seq_gaps_percent",
+        "sequence gaps at receivers",
         (loss * 1000.0).round() / 1000.0,
         format!("{loss:.3} %"),
+    );
+    // Received over sent × fan-out, from str0m's egress stats (sampled every 200 ms,
+    // so a few tenths of a percent either way).
+    let delivered = got as f64 * 100.0 / owed_in_run.max(1) as f64;
+    r.add(
+        "delivered_percent",
+        "delivered (received ÷ sent × fan-out)",
+        (delivered * 10.0).round() / 10.0,
+        format!("{delivered:.1} %"),
     );
     if let (Some(b), Some(a), Some(start), Some(end)) = (before, at_start.3, at_start.3, at_end.3) {
         let cpu = end.cpu.saturating_sub(start.cpu);
