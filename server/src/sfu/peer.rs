@@ -111,3 +111,22 @@ impl Peer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_whose_ice_dropped_waits_out_the_grace_before_it_is_given_up() {
+        super::super::init_crypto();
+        let now = Instant::now();
+        let kind = PeerKind::Subscriber { routes: Vec::new() };
+        let mut p = Peer::new(Rtc::new(now), kind, now);
+        let much_later = now + Duration::from_secs(3600);
+        assert!(!p.ice_given_up(much_later), "connected peers stay");
+        p.ice_lost_since = Some(now);
+        assert_eq!(p.ice_deadline(), Some(now + ICE_GRACE));
+        assert!(!p.ice_given_up(now + ICE_GRACE - Duration::from_millis(1)));
+        assert!(p.ice_given_up(now + ICE_GRACE));
+    }
+}
