@@ -30,6 +30,12 @@ struct Handle {
 /// How long a subscriber waits for the feeds it asked for to come up.
 const FEED_PATIENCE: Duration = Duration::from_secs(10);
 
+/// Sends an API request and reads its JSON reply.
+async fn json_of(request: reqwest::RequestBuilder) -> Result<Value, String> {
+    let reply = request.send().await.map_err(|e| format!("janus: {e}"))?;
+    reply.json().await.map_err(|e| format!("janus: {e}"))
+}
+
 fn transaction() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -47,16 +53,7 @@ impl Janus {
 
     async fn post(&self, path: &str, mut body: Value) -> Result<Value, String> {
         body["transaction"] = transaction().into();
-        let reply: Value = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| format!("janus: {e}"))?
-            .json()
-            .await
-            .map_err(|e| format!("janus: {e}"))?;
+        let reply = json_of(self.http.post(format!("{}{path}", self.base)).json(&body)).await?;
         match reply["janus"].as_str() {
             Some("success" | "ack") => Ok(reply),
             _ => Err(format!("janus refused {body}: {reply}")),
@@ -102,15 +99,10 @@ impl Janus {
     async fn event(&self, h: &Handle) -> Result<Value, String> {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            let events: Value = self
+            let poll = self
                 .http
-                .get(format!("{}/{}?maxev=1", self.base, h.session))
-                .send()
-                .await
-                .map_err(|e| format!("janus: {e}"))?
-                .json()
-                .await
-                .map_err(|e| format!("janus: {e}"))?;
+                .get(format!("{}/{}?maxev=1", self.base, h.session));
+            let events = json_of(poll).await?;
             let events = match events {
                 Value::Array(list) => list,
                 one => vec![one],

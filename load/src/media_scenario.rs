@@ -72,15 +72,15 @@ async fn publish(
 }
 
 /// Subscribes to `streams` on one connection (renegotiated per stream, as the SDK
-/// does); returns when the first subscribe was sent.
+/// does) and adds the receiving peer to `run`, timed from the first subscribe.
 async fn subscribe_all(
     media_ip: IpAddr,
     client: &mut Client,
     confr_id: &ConferenceId,
     streams: &[StreamId],
-    counters: Arc<Counters>,
+    run: &mut Running,
     stop: &watch::Receiver<bool>,
-) -> Result<(Instant, tokio::task::JoinHandle<()>), String> {
+) -> Result<(), String> {
     let mut peer = Peer::new(media_ip, true).await?;
     let asked = Instant::now();
     for stream_id in streams {
@@ -104,10 +104,11 @@ async fn subscribe_all(
         };
         client.request(ready).await.map_err(|e| e.to_string())?;
     }
-    Ok((
-        asked,
-        tokio::spawn(peer.drive(None, counters, stop.clone())),
-    ))
+    let counters = Arc::new(Counters::default());
+    run.receivers.push((asked, counters.clone()));
+    run.tasks
+        .push(tokio::spawn(peer.drive(None, counters, stop.clone())));
+    Ok(())
 }
 
 /// What setting up a run leaves: the peers' and members' tasks, and each receiving
@@ -169,18 +170,7 @@ async fn set_up_emedia(
             if shape.mesh {
                 let mut others = streams.clone();
                 others.remove(i);
-                let counters = Arc::new(Counters::default());
-                let (asked, task) = subscribe_all(
-                    t.media_ip,
-                    &mut client,
-                    &confr_id,
-                    &others,
-                    counters.clone(),
-                    stop,
-                )
-                .await?;
-                run.receivers.push((asked, counters));
-                run.tasks.push(task);
+                subscribe_all(t.media_ip, &mut client, &confr_id, &others, &mut run, stop).await?;
             }
             run.tasks.push(keep(client, stop));
         }
@@ -192,19 +182,9 @@ async fn set_up_emedia(
                 .join(join_room(&room, None, config.clone()))
                 .await
                 .map_err(|e| format!("subscriber join: {e}"))?;
-            let counters = Arc::new(Counters::default());
             let streams: Vec<StreamId> = joined.streams.iter().map(|s| s.id.clone()).collect();
-            let (asked, task) = subscribe_all(
-                t.media_ip,
-                &mut client,
-                &joined.confr_id,
-                &streams,
-                counters.clone(),
-                stop,
-            )
-            .await?;
-            run.receivers.push((asked, counters));
-            run.tasks.push(task);
+            let confr_id = joined.confr_id;
+            subscribe_all(t.media_ip, &mut client, &confr_id, &streams, &mut run, stop).await?;
             run.tasks.push(keep(client, stop));
         }
     }

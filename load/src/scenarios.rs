@@ -74,6 +74,12 @@ pub async fn login_many(t: &Arc<Target>, prefix: &str, n: usize) -> Result<Vec<C
     Ok(clients)
 }
 
+/// Join latency p50 and p99 of `sorted` latencies.
+fn add_join_latencies(r: &mut Report, sorted: &[Duration]) {
+    r.millis("join_ms_p50", "join latency p50", percentile(sorted, 50));
+    r.millis("join_ms_p99", "join latency p99", percentile(sorted, 99));
+}
+
 fn add_server_figures(r: &mut Report, before: Option<Sample>, after: Option<Sample>) {
     if let (Some(b), Some(a)) = (before, after) {
         r.millis(
@@ -183,16 +189,7 @@ pub async fn join_storm(t: Arc<Target>, clients: usize) -> Result<Report, String
     let mut r = Report::new("joins");
     r.count("clients", "clients joining at once", clients as u64 - 1);
     r.count("failed", "joins failed", failures);
-    r.millis(
-        "join_ms_p50",
-        "join latency p50",
-        percentile(&latencies, 50),
-    );
-    r.millis(
-        "join_ms_p99",
-        "join latency p99",
-        percentile(&latencies, 99),
-    );
+    add_join_latencies(&mut r, &latencies);
     r.millis(
         "join_ms_max",
         "join latency max",
@@ -255,16 +252,7 @@ pub async fn live(t: Arc<Target>, audience: usize) -> Result<Report, String> {
         "first connection to the talker hearing every join",
         filled,
     );
-    r.millis(
-        "join_ms_p50",
-        "join latency p50",
-        percentile(&latencies, 50),
-    );
-    r.millis(
-        "join_ms_p99",
-        "join latency p99",
-        percentile(&latencies, 99),
-    );
+    add_join_latencies(&mut r, &latencies);
     r.count(
         "talker_events",
         "join events the talker received",
