@@ -72,8 +72,7 @@ pub async fn start(args: ServeArgs) -> Result<Running, String> {
         if let Some(hub) = events_to.upgrade() {
             hub.media_event(ev);
         }
-    })
-    .await?;
+    })?;
     hub.attach_media(sfu.commands.clone(), sfu.peers.clone());
     tokio::spawn(hub.clone().run_timers());
     let state = http::AppState {

@@ -13,6 +13,7 @@
 mod peer;
 pub mod runner;
 mod sdp;
+mod socket;
 
 use crate::core::{MediaEvent, PeerId};
 use emedia_protocol::ErrorCode;
@@ -30,6 +31,12 @@ pub type Refusal = (ErrorCode, String);
 
 /// A keyframe asked for and not seen within this time is asked for again.
 const KEYFRAME_RETRY: Duration = Duration::from_millis(250);
+
+/// Video packets each subscriber connection keeps for resends (NACK). str0m's default
+/// of 1000 is ~1.2 MB per connection at full size; 400 is still ~2.5 s of 1.5 Mbit/s
+/// video, several times the time a receiver takes to ask for a lost packet, and
+/// several keyframes' worth.
+const VIDEO_RESEND_PACKETS: usize = 400;
 
 /// Installs str0m's crypto provider; idempotent.
 pub fn init_crypto() {
@@ -55,8 +62,15 @@ pub struct Sfu {
     /// The address in our host candidate; datagrams are handed to str0m as sent to it.
     candidate: SocketAddr,
     peers: HashMap<PeerId, Peer>,
+    /// Which peer each remote address belongs to, learned from accepted input: media
+    /// datagrams go straight to their peer instead of asking every peer in turn.
+    by_address: HashMap<SocketAddr, PeerId>,
     transmits: VecDeque<(SocketAddr, Vec<u8>)>,
     events: VecDeque<MediaEvent>,
+    /// Buffers of `run` and `forward`, kept so the forwarding path does not allocate.
+    dirty: Vec<PeerId>,
+    work: VecDeque<Work>,
+    fan_out: Vec<PeerId>,
 }
 
 impl Sfu {
@@ -65,8 +79,12 @@ impl Sfu {
         Self {
             candidate,
             peers: HashMap::new(),
+            by_address: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            dirty: Vec::new(),
+            work: VecDeque::new(),
+            fan_out: Vec::new(),
         }
     }
 
@@ -89,7 +107,7 @@ impl Sfu {
         };
         let answer = Self::answer(&mut peer.rtc, offer)?;
         tracing::debug!(peer = id.0, "ICE restarted");
-        self.run(vec![id], now);
+        self.run(&[id], now);
         Ok(answer)
     }
 
@@ -98,6 +116,7 @@ impl Sfu {
     fn new_rtc(&self, now: Instant, h264_first: bool) -> Result<Rtc, Refusal> {
         let config = Rtc::builder()
             .set_ice_lite(true)
+            .set_send_buffer_video(VIDEO_RESEND_PACKETS)
             .clear_codecs()
             .enable_opus(true, false);
         let config = if h264_first {
@@ -155,7 +174,7 @@ impl Sfu {
             keyframe_pending_since: None,
         };
         self.peers.insert(id, Peer::new(rtc, kind, now));
-        self.run(vec![id], now);
+        self.run(&[id], now);
         Ok(answer)
     }
 
@@ -249,7 +268,7 @@ impl Sfu {
         }
         // The keyframe for this route is asked for when the subscriber connects (a new
         // connection) or says it applied the answer (`request_keyframe_now`).
-        self.run(vec![id], now);
+        self.run(&[id], now);
         Ok(answer)
     }
 
@@ -277,6 +296,7 @@ impl Sfu {
         let Some(mut peer) = self.peers.remove(&id) else {
             return;
         };
+        self.by_address.retain(|_, p| *p != id);
         peer.rtc.disconnect();
         match peer.kind {
             PeerKind::Publisher { subscribers, .. } => {
@@ -300,6 +320,8 @@ impl Sfu {
 
     /// One datagram from `source` on our socket.
     pub fn handle_datagram(&mut self, source: SocketAddr, contents: &[u8], now: Instant) {
+        // RFC 7983: a first byte below 4 is STUN.
+        let contents_first_byte = contents.first().copied().unwrap_or(0);
         let Ok(contents) = contents.try_into() else {
             return; // not STUN, DTLS, RTP or RTCP
         };
@@ -312,14 +334,29 @@ impl Sfu {
                 contents,
             },
         );
-        let Some((&id, peer)) = self.peers.iter_mut().find(|(_, p)| p.rtc.accepts(&input)) else {
+        // STUN is always matched by its credentials (a restart may bring new ones, a
+        // new address starts with STUN); everything else by the address it came from.
+        let stun = contents_first_byte < 4;
+        let known = self.by_address.get(&source).filter(|_| !stun);
+        let found = match known {
+            Some(id) => self.peers.get_mut(id).map(|p| (*id, p)),
+            None => self
+                .peers
+                .iter_mut()
+                .find(|(_, p)| p.rtc.accepts(&input))
+                .map(|(id, p)| (*id, p)),
+        };
+        let Some((id, peer)) = found else {
             return;
         };
+        if known.is_none() {
+            self.by_address.insert(source, id);
+        }
         if let Err(e) = peer.rtc.handle_input(input) {
             tracing::debug!(peer = id.0, error = %e, "peer input failed");
             peer.rtc.disconnect();
         }
-        self.run(vec![id], now);
+        self.run(&[id], now);
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -338,7 +375,7 @@ impl Sfu {
                 *id
             })
             .collect();
-        self.run(due, now);
+        self.run(&due, now);
     }
 
     pub fn poll_transmit(&mut self) -> Option<(SocketAddr, Vec<u8>)> {
@@ -358,8 +395,10 @@ impl Sfu {
     }
 
     /// Drains the given peers, and every peer their output touches, until quiet.
-    fn run(&mut self, mut dirty: Vec<PeerId>, now: Instant) {
-        let mut work = VecDeque::new();
+    fn run(&mut self, start: &[PeerId], now: Instant) {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        let mut work = std::mem::take(&mut self.work);
+        dirty.extend_from_slice(start);
         loop {
             while let Some(id) = dirty.pop() {
                 self.drain(id, &mut work, now);
@@ -374,6 +413,8 @@ impl Sfu {
                 }
             }
         }
+        self.dirty = dirty;
+        self.work = work;
     }
 
     /// Takes everything one peer has to say.
@@ -398,9 +439,7 @@ impl Sfu {
                     peer.next_timeout = t;
                     break;
                 }
-                Output::Transmit(t) => self
-                    .transmits
-                    .push_back((t.destination, t.contents.to_vec())),
+                Output::Transmit(t) => self.transmits.push_back((t.destination, t.contents.into())),
                 Output::Event(e) => match e {
                     Event::MediaAdded(m) => peer.media_added(m.kind, m.mid),
                     Event::Connected => {
@@ -472,7 +511,9 @@ impl Sfu {
         let PeerKind::Publisher { subscribers, .. } = &publisher.kind else {
             return;
         };
-        for sub_id in subscribers.clone() {
+        let mut fan_out = std::mem::take(&mut self.fan_out);
+        fan_out.clone_from(subscribers);
+        for &sub_id in &fan_out {
             let Some(sub) = self.peers.get_mut(&sub_id) else {
                 continue;
             };
@@ -491,12 +532,13 @@ impl Sfu {
             }
             dirty.push(sub_id);
         }
+        self.fan_out = fan_out;
     }
 
     /// A subscriber is ready for `source`'s media: ask it for a keyframe.
     pub fn request_keyframe_now(&mut self, source: PeerId, now: Instant) {
         if self.request_keyframe(source, KeyframeRequestKind::Pli, now) {
-            self.run(vec![source], now);
+            self.run(&[source], now);
         }
     }
 

@@ -1,6 +1,6 @@
 //! Drives the SFU: one UDP socket, the core's commands in, media events out.
 
-use super::Sfu;
+use super::{socket, Sfu};
 use crate::core::{MediaCommand, MediaEvent};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,17 +21,20 @@ pub struct SfuHandle {
     pub peers: Arc<AtomicUsize>,
 }
 
-/// Binds `listen` and runs the SFU in the background. `public` (ip, port) replaces the
-/// bound address or port in the candidate, for a server behind a 1:1 NAT or a port
-/// mapping.
-pub async fn start(
+/// Binds `listen` and runs the SFU on a thread of its own. `public` (ip, port)
+/// replaces the bound address or port in the candidate, for a server behind a 1:1 NAT
+/// or a port mapping. The loop ends when every sender of `commands` is dropped.
+///
+/// Its own thread and single-threaded runtime: the forwarding loop wakes thousands of
+/// times a second and must not queue behind signaling tasks or hop between worker
+/// threads (measured in BENCHMARKS.md).
+pub fn start(
     listen: SocketAddr,
     (public_ip, public_port): (Option<IpAddr>, Option<u16>),
     on_event: impl Fn(MediaEvent) + Send + 'static,
 ) -> Result<SfuHandle, String> {
-    let socket = UdpSocket::bind(listen)
-        .await
-        .map_err(|e| format!("cannot bind the media socket {listen}: {e}"))?;
+    let socket =
+        socket::bind(listen).map_err(|e| format!("cannot bind the media socket {listen}: {e}"))?;
     let bound = socket.local_addr().map_err(|e| e.to_string())?;
     let ip = match (public_ip, bound.ip()) {
         (Some(ip), _) => ip,
@@ -42,15 +45,23 @@ pub async fn start(
         (None, ip) => ip,
     };
     let candidate = SocketAddr::new(ip, public_port.unwrap_or(bound.port()));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the SFU's runtime: {e}"))?;
+    let socket = {
+        let _inside = runtime.enter();
+        UdpSocket::from_std(socket).map_err(|e| e.to_string())?
+    };
     let (tx, rx) = mpsc::unbounded_channel();
     let peers = Arc::new(AtomicUsize::new(0));
-    tokio::spawn(run(
-        Sfu::new(candidate),
-        socket,
-        rx,
-        peers.clone(),
-        on_event,
-    ));
+    let counter = peers.clone();
+    std::thread::Builder::new()
+        .name("emedia-sfu".into())
+        .spawn(move || {
+            runtime.block_on(run(Sfu::new(candidate), socket, rx, counter, on_event));
+        })
+        .map_err(|e| format!("cannot start the SFU's thread: {e}"))?;
     tracing::info!(%bound, %candidate, "SFU listening");
     Ok(SfuHandle {
         candidate,
@@ -67,14 +78,15 @@ async fn run(
     on_event: impl Fn(MediaEvent),
 ) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut outgoing = Vec::new();
     loop {
         let wake = sfu
             .poll_timeout()
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
         tokio::select! {
-            received = socket.recv_from(&mut buf) => match received {
-                Ok((n, source)) => sfu.handle_datagram(source, &buf[..n], Instant::now()),
-                Err(e) => tracing::debug!(error = %e, "media socket read failed"),
+            ready = socket.readable() => match ready {
+                Ok(()) => receive_batch(&mut sfu, &socket, &mut buf),
+                Err(e) => tracing::debug!(error = %e, "media socket failed"),
             },
             cmd = commands.recv() => match cmd {
                 Some(cmd) => handle(&mut sfu, cmd, &on_event),
@@ -82,15 +94,27 @@ async fn run(
             },
             _ = tokio::time::sleep_until(wake.into()) => sfu.handle_timeout(Instant::now()),
         }
-        while let Some((to, data)) = sfu.poll_transmit() {
-            if let Err(e) = socket.send_to(&data, to).await {
-                tracing::debug!(%to, error = %e, "media send failed");
-            }
-        }
+        outgoing.extend(std::iter::from_fn(|| sfu.poll_transmit()));
+        socket::send_all(&socket, &mut outgoing).await;
         while let Some(ev) = sfu.poll_event() {
             on_event(ev);
         }
         peers.store(sfu.peer_count(), Ordering::Relaxed);
+    }
+}
+
+/// Reads what has arrived, up to `BATCH` datagrams, so their forwards go out in as
+/// few sends as possible.
+fn receive_batch(sfu: &mut Sfu, socket: &UdpSocket, buf: &mut [u8]) {
+    for _ in 0..socket::BATCH {
+        match socket.try_recv_from(buf) {
+            Ok((n, source)) => sfu.handle_datagram(source, &buf[..n], Instant::now()),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => {
+                tracing::debug!(error = %e, "media socket read failed");
+                break;
+            }
+        }
     }
 }
 
