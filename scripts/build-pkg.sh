@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: the wasm (release, size-optimised, then
+# Builds the npm package into pkg/: the wasm (profile `wasm`: size-optimised, then
 # wasm-opt -Oz) and its wasm-bindgen glue, the ESM entry (js/), the CommonJS and
 # mini-program entry (js/miniprogram/ + the glue made CommonJS) and the files from
 # pkg-template/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-wasm-pack build --release --target web --no-pack --out-dir pkg --out-name emedia_wasm
+wasm-pack build --profile wasm --no-opt --target web --no-pack --out-dir pkg --out-name emedia_wasm
 # wasm-pack's own wasm-opt download fails here; binaryen comes from npm (tools/).
 # The features are the ones rustc's wasm32 target emits by default.
 tools/node_modules/.bin/wasm-opt -Oz \
