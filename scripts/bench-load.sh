@@ -66,7 +66,7 @@ janus_run() {
 
 emedia joins --clients 200
 emedia live --audience 10000
-for n in 1 10 25 50 100; do
+for n in 1 10 25 50 100 200; do
   emedia --media-ip "$ip" media --subscribers "$n" --secs 10
   janus_run media --subscribers "$n" --secs 10
 done
