@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use emedia_protocol::MAX_FRAME_BYTES;
-use futures_util::stream::SplitStream;
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
@@ -141,6 +141,9 @@ async fn rtmp_callback(
     }
 }
 
+/// Initial size of each connection's WebSocket read and write buffers.
+const WS_BUFFER_BYTES: usize = 4 * 1024;
+
 async fn ws_upgrade(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -158,6 +161,11 @@ async fn ws_upgrade(
     // answered with a proper 1009 close rather than a dropped connection.
     ws.max_message_size(MAX_FRAME_BYTES * 16)
         .max_frame_size(MAX_FRAME_BYTES * 16)
+        // tungstenite starts every connection with 128 KiB read and write buffers: most
+        // of a LIVE audience member's memory, all of it idle. Signaling frames are a
+        // few hundred bytes; the buffers still grow for a larger one.
+        .read_buffer_size(WS_BUFFER_BYTES)
+        .write_buffer_size(WS_BUFFER_BYTES)
         .on_failed_upgrade({
             let hub = hub.clone();
             move |_| hub.disconnect(conn, peer.ip(), false)
@@ -191,21 +199,20 @@ async fn serve_socket(
                 // A requested close wins over a queue that closed because we are leaving.
                 biased;
                 close = &mut close_rx => match close {
-                    Ok((code, reason)) => Message::Close(Some(CloseFrame { code, reason: reason.into() })),
+                    Ok((code, reason)) => close_frame(code, reason),
                     Err(_) => break,
                 },
                 msg = outgoing.recv() => match msg {
-                    Some(Outgoing::Text(t)) => Message::Text(t.into()),
-                    Some(Outgoing::Close(code, reason)) => Message::Close(Some(CloseFrame { code, reason: reason.into() })),
+                    Some(out) => message_of(out),
                     None => break,
                 },
                 // Browsers answer pings by themselves: a pong proves the client is there
                 // even while its page has nothing to say.
                 _ = ping.tick() => Message::Ping(Default::default()),
             };
-            let closing = matches!(frame, Message::Close(_));
-            if tx.send(frame).await.is_err() || closing {
-                break;
+            match write_queued(&mut tx, frame, &mut outgoing).await {
+                Ok(Written::More) => {}
+                Ok(Written::Closed) | Err(_) => break,
             }
         }
     });
@@ -223,6 +230,53 @@ async fn serve_socket(
     // The writer sends a requested close frame, or stops once the hub has dropped
     // this connection's queue.
     let _ = writer.await;
+}
+
+/// Most frames a connection writes before one flush.
+const WRITE_BATCH: usize = 64;
+
+enum Written {
+    More,
+    Closed,
+}
+
+/// Writes `first` and whatever else is already queued (a burst of events, say, when
+/// many members join at once) with one flush, so a burst costs one write, not one
+/// per frame.
+async fn write_queued(
+    tx: &mut SplitSink<WebSocket, Message>,
+    first: Message,
+    queued: &mut mpsc::UnboundedReceiver<Outgoing>,
+) -> Result<Written, axum::Error> {
+    let mut frame = first;
+    for _ in 0..WRITE_BATCH {
+        let closing = matches!(frame, Message::Close(_));
+        tx.feed(frame).await?;
+        if closing {
+            tx.flush().await?;
+            return Ok(Written::Closed);
+        }
+        match queued.try_recv() {
+            Ok(out) => frame = message_of(out),
+            Err(_) => break,
+        }
+    }
+    tx.flush().await?;
+    Ok(Written::More)
+}
+
+fn message_of(out: Outgoing) -> Message {
+    match out {
+        Outgoing::Text(t) => Message::Text(t.into()),
+        Outgoing::Close(code, reason) => close_frame(code, reason),
+    }
+}
+
+fn close_frame(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
 }
 
 async fn read_frames(hub: &Hub, conn: ConnId, rx: &mut SplitStream<WebSocket>) -> End {

@@ -30,6 +30,9 @@ pub struct Conference {
     pub config: ConferenceConfig,
     /// In join order: the earliest TALKER is promoted when the last ADMIN leaves.
     seats: Vec<Seat>,
+    /// User → the session of its newest seat: joins look users up, and a LIVE
+    /// conference has thousands of seats to compare names with.
+    users: HashMap<String, SessionId>,
     /// User → when it was kicked; grants issued before that no longer open the door.
     kicked: HashMap<String, u64>,
     /// User → (role, when) of the last grantRole, which outranks older tickets.
@@ -56,6 +59,7 @@ impl Conference {
             password: password.filter(|p| !p.is_empty()),
             config,
             seats: Vec::new(),
+            users: HashMap::new(),
             kicked: HashMap::new(),
             grants: HashMap::new(),
             streams: Streams::default(),
@@ -83,7 +87,8 @@ impl Conference {
     }
 
     pub fn seat_of_user(&self, user: &str) -> Option<&Seat> {
-        self.seats.iter().find(|s| s.member.name == user)
+        let session = *self.users.get(user)?;
+        self.seat_of_session(session)
     }
 
     /// A kick or grant list names members by member id or by user name.
@@ -162,7 +167,7 @@ impl Conference {
     /// the same user, which the new one is about to replace).
     pub fn add(&mut self, seat: Seat, out: &mut Outbox) {
         for other in &self.seats {
-            if other.member.name != seat.member.name && can_see(other.member.role, seat.member.role)
+            if can_see(other.member.role, seat.member.role) && other.member.name != seat.member.name
             {
                 out.event(
                     other.session,
@@ -173,6 +178,7 @@ impl Conference {
                 );
             }
         }
+        self.users.insert(seat.member.name.clone(), seat.session);
         self.seats.push(seat);
     }
 
@@ -185,6 +191,10 @@ impl Conference {
         out: &mut Outbox,
     ) -> Option<Seat> {
         let seat = self.seats.remove(self.index_of(id)?);
+        // A user's newer seat (it replaced this one) keeps its entry.
+        if self.users.get(&seat.member.name) == Some(&seat.session) {
+            self.users.remove(&seat.member.name);
+        }
         for other in &self.seats {
             if can_see(other.member.role, seat.member.role) {
                 out.event(
