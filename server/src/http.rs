@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use emedia_protocol::MAX_FRAME_BYTES;
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::stream::SplitStream;
+use futures_util::{Sink, SinkExt, StreamExt};
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -243,22 +243,23 @@ enum Written {
 /// Writes `first` and whatever else is already queued (a burst of events, say, when
 /// many members join at once) with one flush, so a burst costs one write, not one
 /// per frame.
-async fn write_queued(
-    tx: &mut SplitSink<WebSocket, Message>,
+async fn write_queued<S: Sink<Message> + Unpin>(
+    tx: &mut S,
     first: Message,
     queued: &mut mpsc::UnboundedReceiver<Outgoing>,
-) -> Result<Written, axum::Error> {
-    let mut frame = first;
-    for _ in 0..WRITE_BATCH {
+) -> Result<Written, S::Error> {
+    let mut next = Some(first);
+    let mut fed = 0;
+    while let Some(frame) = next.take() {
         let closing = matches!(frame, Message::Close(_));
         tx.feed(frame).await?;
+        fed += 1;
         if closing {
             tx.flush().await?;
             return Ok(Written::Closed);
         }
-        match queued.try_recv() {
-            Ok(out) => frame = message_of(out),
-            Err(_) => break,
+        if fed < WRITE_BATCH {
+            next = queued.try_recv().ok().map(message_of);
         }
     }
     tx.flush().await?;
@@ -312,5 +313,42 @@ fn read_error(conn: ConnId, e: axum::Error) -> End {
         Ok(tungstenite::Error::Capacity(_)) => End::Refused(CLOSE_TOO_BIG, "frame too large"),
         Ok(tungstenite::Error::Utf8(_)) => End::Refused(CLOSE_BAD_DATA, "text frame is not UTF-8"),
         _ => End::Lost,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A burst longer than one batch arrives whole and in order, over several batches.
+    #[tokio::test]
+    async fn queued_frames_are_all_written_in_order() {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let mut sink = Box::pin(futures_util::sink::unfold(
+            written.clone(),
+            |w, m| async move {
+                if let Message::Text(t) = m {
+                    w.lock().unwrap().push(t.to_string());
+                }
+                Ok::<_, std::convert::Infallible>(w)
+            },
+        ));
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let sent: Vec<String> = (0..3 * WRITE_BATCH + 5).map(|i| i.to_string()).collect();
+        for t in &sent[1..] {
+            tx.send(Outgoing::Text(t.clone())).unwrap();
+        }
+        let mut first = Some(Message::Text(sent[0].clone().into()));
+        let mut batches = 0;
+        while let Some(frame) = first.take().or_else(|| rx.try_recv().ok().map(message_of)) {
+            assert!(matches!(
+                write_queued(&mut sink, frame, &mut rx).await,
+                Ok(Written::More)
+            ));
+            batches += 1;
+        }
+        assert_eq!(*written.lock().unwrap(), sent);
+        assert_eq!(batches, 4);
     }
 }
