@@ -22,6 +22,7 @@ echo "$load_out"
 # Correctness only (no timing is asserted): every scenario ran, no join failed, and
 # every subscriber received media.
 [[ $(grep -c '"failed":0' <<<"$load_out") -eq 2 ]] || { echo "load smoke: joins failed"; exit 1; }
+grep -q '"talker_events":300' <<<"$load_out" || { echo "load smoke: the talker missed joins"; exit 1; }
 grep -q '"silent_subscribers":0' <<<"$load_out" || { echo "load smoke: no media"; exit 1; }
 
 echo "== fuzz smoke: 20,000 inputs per cargo-fuzz target (scripts/fuzz.sh runs 1,000,000)"
