@@ -268,7 +268,7 @@ async fn write_queued<S: Sink<Message> + Unpin>(
 
 fn message_of(out: Outgoing) -> Message {
     match out {
-        Outgoing::Text(t) => Message::Text(t.into()),
+        Outgoing::Text(t) => Message::Text(t),
         Outgoing::Close(code, reason) => close_frame(code, reason),
     }
 }
@@ -337,7 +337,7 @@ mod tests {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let sent: Vec<String> = (0..3 * WRITE_BATCH + 5).map(|i| i.to_string()).collect();
         for t in &sent[1..] {
-            tx.send(Outgoing::Text(t.clone())).unwrap();
+            tx.send(Outgoing::Text(t.clone().into())).unwrap();
         }
         let mut first = Some(Message::Text(sent[0].clone().into()));
         let mut batches = 0;

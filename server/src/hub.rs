@@ -2,8 +2,9 @@
 //! connection, and a timer task. Handling a frame is short and never awaits, so a
 //! plain mutex is enough, and dispatching under it keeps every member's events in order.
 
-use crate::core::{ConnId, Core, MediaCommand, MediaEvent, Output};
-use emedia_protocol::ErrorBody;
+use crate::core::{ConnId, Core, MediaCommand, MediaEvent, Outbound, Output};
+use axum::extract::ws::Utf8Bytes;
+use emedia_protocol::{ErrorBody, Event};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +15,8 @@ use tokio::sync::{mpsc, Notify};
 /// What a connection's writer task sends.
 #[derive(Debug)]
 pub enum Outgoing {
-    Text(String),
+    /// Shared: one broadcast event is the same bytes for every member.
+    Text(Utf8Bytes),
     /// Send a close frame and stop.
     Close(u16, &'static str),
 }
@@ -216,16 +218,29 @@ impl Hub {
 
 impl Inner {
     fn flush(&mut self) {
+        // The last event serialized: a broadcast's copies come one after another.
+        let mut last: Option<(Arc<Event>, Utf8Bytes)> = None;
         while let Some(out) = self.core.poll_output() {
             match out {
                 Output::Send { to, msg } => {
                     let Some(tx) = self.senders.get(&to) else {
                         continue;
                     };
-                    match serde_json::to_string(&msg) {
-                        // A closed receiver means the connection is going away; its
-                        // disconnect is on its way and will clean up.
-                        Ok(text) => drop(tx.send(Outgoing::Text(text))),
+                    let text = match (&msg, &last) {
+                        (Outbound::Event(e), Some((seen, text))) if Arc::ptr_eq(e, seen) => {
+                            Ok(text.clone())
+                        }
+                        _ => msg.to_json().map(Utf8Bytes::from),
+                    };
+                    match text {
+                        Ok(text) => {
+                            if let Outbound::Event(e) = msg {
+                                last = Some((e, text.clone()));
+                            }
+                            // A closed receiver means the connection is going away; its
+                            // disconnect is on its way and will clean up.
+                            drop(tx.send(Outgoing::Text(text)));
+                        }
                         Err(e) => tracing::error!(error = %e, "cannot serialize a server message"),
                     }
                 }

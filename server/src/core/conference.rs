@@ -12,6 +12,7 @@ use emedia_protocol::{
     MemberId, Role,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 /// A member and the connection it joined from.
@@ -155,10 +156,11 @@ impl Conference {
     }
 
     /// Sends `event` to every member but `except`.
-    pub fn broadcast(&self, event: &Event, except: Option<SessionId>, out: &mut Outbox) {
+    pub fn broadcast(&self, event: Event, except: Option<SessionId>, out: &mut Outbox) {
+        let event = Arc::new(event);
         for seat in &self.seats {
             if Some(seat.session) != except {
-                out.event(seat.session, event.clone());
+                out.shared_event(seat.session, Arc::clone(&event));
             }
         }
     }
@@ -166,16 +168,14 @@ impl Conference {
     /// Seats a new member and tells those who may see it (but not an older session of
     /// the same user, which the new one is about to replace).
     pub fn add(&mut self, seat: Seat, out: &mut Outbox) {
+        let event = Arc::new(Event::MemberJoined {
+            confr_id: self.id.clone(),
+            member: seat.member.clone(),
+        });
         for other in &self.seats {
             if can_see(other.member.role, seat.member.role) && other.member.name != seat.member.name
             {
-                out.event(
-                    other.session,
-                    Event::MemberJoined {
-                        confr_id: self.id.clone(),
-                        member: seat.member.clone(),
-                    },
-                );
+                out.shared_event(other.session, Arc::clone(&event));
             }
         }
         self.users.insert(seat.member.name.clone(), seat.session);
@@ -195,16 +195,14 @@ impl Conference {
         if self.users.get(&seat.member.name) == Some(&seat.session) {
             self.users.remove(&seat.member.name);
         }
+        let event = Arc::new(Event::MemberExited {
+            confr_id: self.id.clone(),
+            member: seat.member.clone(),
+            reason,
+        });
         for other in &self.seats {
             if can_see(other.member.role, seat.member.role) {
-                out.event(
-                    other.session,
-                    Event::MemberExited {
-                        confr_id: self.id.clone(),
-                        member: seat.member.clone(),
-                        reason,
-                    },
-                );
+                out.shared_event(other.session, Arc::clone(&event));
             }
         }
         Some(seat)

@@ -24,7 +24,7 @@ mod validate;
 
 pub use conference::{Conference, Seat};
 pub use media::{MediaCommand, MediaEvent, PeerId};
-pub use outbox::Output;
+pub use outbox::{Outbound, Output};
 pub use rtmp::RtmpUrls;
 pub use sessions::{close, ConnId, RateLimit, SessionId};
 pub use store::{ConferenceStore, MemoryStore};
@@ -33,7 +33,7 @@ pub use streams::{Negotiation, PeerRole, Stream};
 use crate::auth::{Grant, Keys};
 use emedia_protocol::{
     ClientMessage, ConferenceConfig, ConferenceId, ConfrType, ErrorBody, ErrorCode, Event,
-    ExitReason, Joined, Member, MemberExitReason, MemberId, Request, Response, Role, ServerMessage,
+    ExitReason, Joined, Member, MemberExitReason, MemberId, Request, Response, Role,
     PROTOCOL_VERSION,
 };
 use outbox::{Outbox, Queued};
@@ -169,14 +169,14 @@ impl<S: ConferenceStore> Core<S> {
             let out = match self.out.pop()? {
                 Queued::Send { to, msg } => {
                     let conn = match &msg {
-                        ServerMessage::Event(e) => self.record_event(to, e),
-                        ServerMessage::Reply { .. } => self.conn_of(to),
+                        Outbound::Event(e) => self.record_event(to, e),
+                        Outbound::Reply { .. } => self.conn_of(to),
                     };
                     conn.map(|to| Output::Send { to, msg })
                 }
                 Queued::Resend { to, event } => self.conn_of(to).map(|to| Output::Send {
                     to,
-                    msg: ServerMessage::Event(event),
+                    msg: Outbound::Event(event),
                 }),
                 Queued::Close { conn, code, reason } => Some(Output::Close { conn, code, reason }),
                 Queued::Media(cmd) => Some(Output::Media(cmd)),

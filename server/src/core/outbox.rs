@@ -5,15 +5,17 @@
 
 use super::media::MediaCommand;
 use super::sessions::{ConnId, SessionId};
-use emedia_protocol::{ErrorBody, Event, ReplyBody, Response, ServerMessage};
+use emedia_protocol::{ErrorBody, Event, ReplyBody, Response};
+use serde::Serialize;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// What the driver must do, in order.
 #[derive(Debug, PartialEq)]
 pub enum Output {
     Send {
         to: ConnId,
-        msg: ServerMessage,
+        msg: Outbound,
     },
     /// Close the connection with this code; the core has already forgotten it.
     Close {
@@ -25,16 +27,45 @@ pub enum Output {
     Media(MediaCommand),
 }
 
+/// A [`emedia_protocol::ServerMessage`] on its way out. An event told to many members
+/// is one shared value, so the driver can serialize it once for all of them (a join
+/// into a room of N is N events) and the resume buffers hold it without copies.
+#[derive(Debug, PartialEq)]
+pub enum Outbound {
+    Reply { rid: u32, body: ReplyBody },
+    Event(Arc<Event>),
+}
+
+/// The wire shape of `ServerMessage`, borrowed from an [`Outbound`].
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Wire<'a> {
+    Reply { rid: u32, body: &'a ReplyBody },
+    Event(&'a Event),
+}
+
+impl Outbound {
+    /// The JSON text frame, exactly as `ServerMessage` serializes.
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        match self {
+            Outbound::Reply { rid, body } => {
+                serde_json::to_string(&Wire::Reply { rid: *rid, body })
+            }
+            Outbound::Event(e) => serde_json::to_string(&Wire::Event(e)),
+        }
+    }
+}
+
 /// An output before it is routed to a connection.
 pub(super) enum Queued {
     Send {
         to: SessionId,
-        msg: ServerMessage,
+        msg: Outbound,
     },
     /// An event sent before and counted already, resent after a resume.
     Resend {
         to: SessionId,
-        event: Event,
+        event: Arc<Event>,
     },
     Close {
         conn: ConnId,
@@ -49,9 +80,14 @@ pub struct Outbox(VecDeque<Queued>);
 
 impl Outbox {
     pub fn event(&mut self, to: SessionId, event: Event) {
+        self.shared_event(to, Arc::new(event));
+    }
+
+    /// One event for several members (see [`Outbound`]).
+    pub fn shared_event(&mut self, to: SessionId, event: Arc<Event>) {
         self.queue(Queued::Send {
             to,
-            msg: ServerMessage::Event(event),
+            msg: Outbound::Event(event),
         });
     }
 
@@ -62,7 +98,7 @@ impl Outbox {
         };
         self.queue(Queued::Send {
             to,
-            msg: ServerMessage::Reply { rid, body },
+            msg: Outbound::Reply { rid, body },
         });
     }
 
@@ -76,5 +112,47 @@ impl Outbox {
 
     pub(super) fn pop(&mut self) -> Option<Queued> {
         self.0.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use emedia_protocol::{ErrorCode, ServerMessage};
+
+    #[test]
+    fn outbound_serializes_as_the_server_message_it_stands_for() {
+        let event = Event::ConferenceExited {
+            confr_id: "c1".into(),
+            reason: emedia_protocol::ExitReason::Kicked,
+        };
+        let reply = ReplyBody::Err(ErrorBody {
+            code: ErrorCode::ConferenceNotFound,
+            message: "no such conference".into(),
+        });
+        let pairs = [
+            (
+                Outbound::Event(Arc::new(event.clone())),
+                ServerMessage::Event(event),
+            ),
+            (
+                Outbound::Reply {
+                    rid: 7,
+                    body: reply.clone(),
+                },
+                ServerMessage::Reply {
+                    rid: 7,
+                    body: reply,
+                },
+            ),
+        ];
+        for (outbound, message) in pairs {
+            let text = outbound.to_json().unwrap();
+            assert_eq!(text, serde_json::to_string(&message).unwrap());
+            assert_eq!(
+                serde_json::from_str::<ServerMessage>(&text).unwrap(),
+                message
+            );
+        }
     }
 }

@@ -207,7 +207,7 @@ impl<S: ConferenceStore> Core<S> {
                 stream: stream.info.clone(),
             };
             if stream.state == Negotiation::Live {
-                conf.broadcast(&event, Some(sid), &mut self.out);
+                conf.broadcast(event, Some(sid), &mut self.out);
             }
         }
         Ok(Response::Done)
@@ -291,7 +291,7 @@ impl<S: ConferenceStore> Core<S> {
             confr_id: confr_id.clone(),
             stream: info,
         };
-        conf.broadcast(&event, Some(owner), &mut self.out);
+        conf.broadcast(event, Some(owner), &mut self.out);
     }
 
     /// Ends a stream everywhere. `except` is not told (it asked for this).
@@ -329,7 +329,7 @@ impl<S: ConferenceStore> Core<S> {
                     confr_id: confr_id.clone(),
                     stream: stream.info.clone(),
                 };
-                conf.broadcast(&event, except, &mut self.out);
+                conf.broadcast(event, except, &mut self.out);
             }
         }
         for sub in &stream.subscribers {

@@ -134,7 +134,7 @@ impl<S: ConferenceStore> Core<S> {
             confr_id: claims.cid.clone(),
             stream: info,
         };
-        conf.broadcast(&event, Some(owner), &mut self.out);
+        conf.broadcast(event, Some(owner), &mut self.out);
         Ok(())
     }
 

@@ -17,6 +17,7 @@ use emedia_protocol::{
 };
 use rand::Rng;
 use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 /// A connection, as numbered by the driver.
@@ -51,7 +52,7 @@ pub(super) struct Session {
     /// Events sent so far; the client counts the same.
     sent: u64,
     /// The last events sent, oldest first, not yet acknowledged.
-    unacked: VecDeque<Event>,
+    unacked: VecDeque<Arc<Event>>,
     rate: RateBucket,
 }
 
@@ -61,9 +62,9 @@ impl Session {
         self.sent - self.unacked.len() as u64
     }
 
-    fn record(&mut self, event: &Event) {
+    fn record(&mut self, event: &Arc<Event>) {
         self.sent += 1;
-        self.unacked.push_back(event.clone());
+        self.unacked.push_back(Arc::clone(event));
         if self.unacked.len() > MAX_UNACKED {
             self.unacked.pop_front();
         }
@@ -77,7 +78,7 @@ impl Session {
     }
 
     /// The events after the client's `received`-th, if every one is still kept.
-    fn missed(&self, received: u64) -> Option<Vec<Event>> {
+    fn missed(&self, received: u64) -> Option<Vec<Arc<Event>>> {
         let first = self.acked();
         if received < first || received > self.sent {
             return None;
@@ -277,7 +278,7 @@ impl<S: ConferenceStore> Core<S> {
         key: &str,
         received: u64,
         protocol: u32,
-    ) -> Result<(SessionId, String, Vec<Event>), ErrorBody> {
+    ) -> Result<(SessionId, String, Vec<Arc<Event>>), ErrorBody> {
         if protocol != PROTOCOL_VERSION {
             return Err(err(ErrorCode::ClientNotSupported, "protocol not supported"));
         }
@@ -354,7 +355,7 @@ impl<S: ConferenceStore> Core<S> {
     }
 
     /// Counts an event on its way to a session, for resume.
-    pub(super) fn record_event(&mut self, to: SessionId, event: &Event) -> Option<ConnId> {
+    pub(super) fn record_event(&mut self, to: SessionId, event: &Arc<Event>) -> Option<ConnId> {
         let session = self.sessions.get_mut(&to)?;
         session.record(event);
         session.conn

@@ -1,8 +1,9 @@
 //! Unit tests of the sans-IO core: every operation, every error path, event order.
 
 use super::*;
-use emedia_protocol::{ReplyBody, ServerMessage};
+use emedia_protocol::ReplyBody;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 const T0: u64 = 1_800_000_000_000;
 
@@ -77,8 +78,12 @@ impl Harness {
                 }
             };
             match msg {
-                ServerMessage::Event(e) => self.inbox.entry(to).or_default().push(e),
-                ServerMessage::Reply { rid, body } => replies.push((
+                Outbound::Event(e) => self
+                    .inbox
+                    .entry(to)
+                    .or_default()
+                    .push(Arc::unwrap_or_clone(e)),
+                Outbound::Reply { rid, body } => replies.push((
                     to,
                     rid,
                     match body {
