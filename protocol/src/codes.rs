@@ -71,6 +71,14 @@ numeric_enum! {
         TooManyVideos = -524,
         SdpRequired = -550,
         PublishInactive = -554,
+        /// The user called or invited is not logged in.
+        UserOffline = -601,
+        /// No such call or invitation: it ended, was cancelled, expired, or never was.
+        CallNotFound = -602,
+        /// This call or invitation was already answered.
+        AlreadyAnswered = -603,
+        /// You are not in this call (or did not send this invitation).
+        NotInCall = -604,
         /// Client side only: the network to the server failed.
         Network = -9527,
     }
@@ -135,6 +143,10 @@ impl ErrorCode {
             ErrorCode::TooManyVideos => "too many published videos",
             ErrorCode::SdpRequired => "SDP required",
             ErrorCode::PublishInactive => "publish inactive",
+            ErrorCode::UserOffline => "the user is offline",
+            ErrorCode::CallNotFound => "no such call or invitation",
+            ErrorCode::AlreadyAnswered => "already answered",
+            ErrorCode::NotInCall => "you are not in this call",
             ErrorCode::Network => "network failure",
         }
     }

@@ -8,11 +8,13 @@
 //! answers every one with exactly one [`ServerMessage::Reply`] carrying that id,
 //! and pushes [`ServerMessage::Event`]s in the order the state changed.
 
+mod calls;
 mod codes;
 mod ids;
 mod messages;
 mod model;
 
+pub use calls::{CallProgress, CallType, InviteStatus, Invitation, UserState, UserStatus};
 pub use codes::{ErrorCode, ExitReason, MemberExitReason};
 pub use ids::{ConferenceId, MemberId, StreamId};
 pub use messages::{

@@ -1,5 +1,6 @@
 //! Requests, replies and events.
 
+use crate::calls::{CallProgress, CallType, InviteStatus, Invitation, UserStatus};
 use crate::codes::{ErrorCode, ExitReason, MemberExitReason};
 use crate::ids::{ConferenceId, MemberId, StreamId};
 use crate::model::{
@@ -165,6 +166,60 @@ pub enum Request {
         received: u64,
         protocol: u32,
     },
+    /// Presence of these users; without a list, of every user online.
+    GetUserStatus {
+        #[serde(default)]
+        user_ids: Option<Vec<String>>,
+    },
+    /// Switches `user_status_changed` events on or off for this session.
+    UserStatusNotify {
+        on: bool,
+    },
+    /// Do not disturb: callers hear busy, and `dnd` shows in presence.
+    SetDnd {
+        dnd: bool,
+    },
+    /// Rings users. Without `call_id` this starts a call: the server creates its
+    /// conference, seats the caller as ADMIN and answers `Called` with the join.
+    /// With the `call_id` of a call you are in, it invites more people into it.
+    Call {
+        user_ids: Vec<String>,
+        call_type: CallType,
+        /// How long each invitee rings before `no_response`; the server's default if
+        /// absent (30 s).
+        #[serde(default)]
+        timeout_ms: Option<u64>,
+        #[serde(default)]
+        ext: Option<String>,
+        /// A group call (`groupCall`), even with one invitee.
+        #[serde(default)]
+        group: bool,
+        #[serde(default)]
+        call_id: Option<String>,
+    },
+    /// Answers an invitation (a call id or an invite id): joins its conference as a
+    /// TALKER; answered with `Joined`.
+    Accept {
+        call_id: String,
+    },
+    Reject {
+        call_id: String,
+    },
+    /// Before anyone answered, the caller cancels the call; once in, any member
+    /// leaves it. Either way the hanging-up session gets `conference_exited` (0).
+    Hangup {
+        call_id: String,
+    },
+    /// Asks a user into a conference you are ADMIN or TALKER of.
+    InviteToConference {
+        confr_id: ConferenceId,
+        user_id: String,
+        #[serde(default)]
+        ext: Option<String>,
+    },
+    CancelInvite {
+        invite_id: String,
+    },
 }
 
 impl Request {
@@ -186,8 +241,17 @@ impl Request {
             | Request::Unsubscribe { confr_id, .. }
             | Request::SubscriptionReady { confr_id, .. }
             | Request::RestartIce { confr_id, .. }
-            | Request::SetMedia { confr_id, .. } => Some(confr_id),
+            | Request::SetMedia { confr_id, .. }
+            | Request::InviteToConference { confr_id, .. } => Some(confr_id),
             Request::Auth { .. }
+            | Request::GetUserStatus { .. }
+            | Request::UserStatusNotify { .. }
+            | Request::SetDnd { .. }
+            | Request::Call { .. }
+            | Request::Accept { .. }
+            | Request::Reject { .. }
+            | Request::Hangup { .. }
+            | Request::CancelInvite { .. }
             | Request::CreateConference { .. }
             | Request::JoinRoom { .. }
             | Request::Ping
@@ -283,6 +347,18 @@ pub enum Response {
     },
     Done,
     Pong,
+    UserStatus(Vec<UserStatus>),
+    /// A call started (`joined`: the caller is in its conference) or, for a `call`
+    /// into a running call, more people rung (`joined` absent).
+    Called {
+        call_id: String,
+        confr_id: ConferenceId,
+        #[serde(default)]
+        joined: Option<Joined>,
+    },
+    InviteSent {
+        invite_id: String,
+    },
 }
 
 /// The answer to a join: who you are in the conference and who is already there.
@@ -352,11 +428,35 @@ pub enum Event {
     /// Your subscribing connection failed and every subscription on it ended; the
     /// next subscription opens a new one.
     SubscriptionsLost { confr_id: ConferenceId },
+    /// A watched user's presence changed (`user_status_notify`).
+    UserStatusChanged(UserStatus),
+    /// Someone rings you, or asks you into a conference.
+    Invited(Invitation),
+    /// To a call's members (and its caller before anyone joined): what one user did.
+    /// To an invitee, `cancelled`: the caller hung up before it answered.
+    CallProgress {
+        call_id: String,
+        user_id: String,
+        progress: CallProgress,
+    },
+    /// The call is over for you: you were the last one in it. `conference_exited` follows.
+    CallEnded { call_id: String },
+    /// To a call's members: more users are being rung.
+    InviteeListUpdated {
+        call_id: String,
+        user_ids: Vec<String>,
+    },
+    /// To the inviter: what became of an invitation into a conference.
+    InviteStatus {
+        invite_id: String,
+        status: InviteStatus,
+    },
 }
 
 impl Event {
-    pub fn confr_id(&self) -> &ConferenceId {
-        match self {
+    /// The conference this event is about; none for presence and call news.
+    pub fn confr_id(&self) -> Option<&ConferenceId> {
+        Some(match self {
             Event::MemberJoined { confr_id, .. }
             | Event::MemberExited { confr_id, .. }
             | Event::MemberRoleChanged { confr_id, .. }
@@ -366,7 +466,13 @@ impl Event {
             | Event::StreamRemoved { confr_id, .. }
             | Event::StreamUpdated { confr_id, .. }
             | Event::SubscriptionsLost { confr_id } => confr_id,
-        }
+            Event::UserStatusChanged(_)
+            | Event::Invited(_)
+            | Event::CallProgress { .. }
+            | Event::CallEnded { .. }
+            | Event::InviteeListUpdated { .. }
+            | Event::InviteStatus { .. } => return None,
+        })
     }
 }
 
