@@ -216,6 +216,9 @@ pub enum Request {
         user_id: String,
         #[serde(default)]
         ext: Option<String>,
+        /// How long the invitee rings; the server's default if absent (30 s).
+        #[serde(default)]
+        timeout_ms: Option<u64>,
     },
     CancelInvite {
         invite_id: String,
