@@ -7,8 +7,8 @@
 //! (from the repository root; the long run is `scripts/fuzz.sh`).
 
 use emedia_protocol::{
-    ClientMessage, ConferenceConfig, ConferenceId, ConfrType, ErrorCode, Event, ReplyBody, Request,
-    Response, Role, ServerMessage, StreamId, StreamType, PROTOCOL_VERSION,
+    CallType, ClientMessage, ConferenceConfig, ConferenceId, ConfrType, ErrorCode, Event,
+    ReplyBody, Request, Response, Role, ServerMessage, StreamId, StreamType, PROTOCOL_VERSION,
 };
 use emedia_server::auth::Keys;
 use emedia_server::core::{
@@ -196,6 +196,8 @@ struct Pools {
     members: Vec<String>,
     streams: Vec<String>,
     tickets: Vec<String>,
+    /// Call and invite ids.
+    calls: Vec<String>,
 }
 
 fn remember(pool: &mut Vec<String>, s: &str) {
@@ -222,6 +224,7 @@ impl Pools {
                             "id" if s.starts_with('S') => &mut self.streams,
                             "id" => &mut self.members,
                             "ticket" | "roleToken" => &mut self.tickets,
+                            "callId" | "inviteId" => &mut self.calls,
                             _ => continue,
                         };
                         remember(pool, s);
@@ -469,13 +472,62 @@ impl Sim {
                     ext: None,
                 },
             },
+            _ => self.call_request(slot, p),
+        }
+    }
+
+    /// Kind 13: a keepalive, or presence, calls and invitations.
+    fn call_request(&self, slot: usize, p: &mut Bytes) -> Request {
+        let pools = &self.pools;
+        // u0..u3 are the slots' users; u4 never logs in.
+        let user = |p: &mut Bytes| format!("u{}", p.byte() as usize % (SLOTS + 1));
+        let call_id = |p: &mut Bytes| p.pick(&pools.calls);
+        let timeout_ms = |p: &mut Bytes| p.flag().then(|| u64::from(p.byte()) * 50);
+        match p.byte() % 10 {
+            0 => Request::Ping,
+            1 => Request::Heartbeat {
+                received: p.near(self.slots[slot].events),
+            },
+            2 => Request::Call {
+                user_ids: (0..1 + p.byte() % 3).map(|_| user(p)).collect(),
+                call_type: if p.flag() {
+                    CallType::Audio
+                } else {
+                    CallType::Video
+                },
+                timeout_ms: timeout_ms(p),
+                ext: p.ext(),
+                group: p.flag(),
+                call_id: p.flag().then(|| call_id(p)),
+            },
+            3 => Request::Accept {
+                call_id: call_id(p),
+            },
+            4 => Request::Reject {
+                call_id: call_id(p),
+            },
+            5 => Request::Hangup {
+                call_id: call_id(p),
+            },
+            6 => Request::InviteToConference {
+                confr_id: ConferenceId(p.pick(&pools.confrs)),
+                user_id: user(p),
+                ext: p.ext(),
+                timeout_ms: timeout_ms(p),
+            },
+            7 => Request::CancelInvite {
+                invite_id: call_id(p),
+            },
+            8 => Request::GetUserStatus {
+                user_ids: p
+                    .flag()
+                    .then(|| (0..p.byte() % 3).map(|_| user(p)).collect()),
+            },
             _ => {
                 if p.flag() {
-                    Request::Ping
+                    Request::UserStatusNotify { on: p.flag() }
                 } else {
-                    Request::Heartbeat {
-                        received: p.near(self.slots[slot].events),
-                    }
+                    Request::SetDnd { dnd: p.flag() }
                 }
             }
         }

@@ -14,7 +14,7 @@ mod ids;
 mod messages;
 mod model;
 
-pub use calls::{CallProgress, CallType, InviteStatus, Invitation, UserState, UserStatus};
+pub use calls::{CallProgress, CallType, Invitation, InviteStatus, UserState, UserStatus};
 pub use codes::{ErrorCode, ExitReason, MemberExitReason};
 pub use ids::{ConferenceId, MemberId, StreamId};
 pub use messages::{

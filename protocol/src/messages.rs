@@ -1,6 +1,6 @@
 //! Requests, replies and events.
 
-use crate::calls::{CallProgress, CallType, InviteStatus, Invitation, UserStatus};
+use crate::calls::{CallProgress, CallType, Invitation, InviteStatus, UserStatus};
 use crate::codes::{ErrorCode, ExitReason, MemberExitReason};
 use crate::ids::{ConferenceId, MemberId, StreamId};
 use crate::model::{

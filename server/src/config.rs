@@ -62,6 +62,9 @@ pub struct ServeArgs {
     /// Members of one conference at most, whatever the conference's own config says.
     #[arg(long, env = "EMEDIA_MAX_MEMBERS", default_value_t = 1000)]
     pub max_members: usize,
+    /// How long an invitee rings when the caller names no timeout, in milliseconds.
+    #[arg(long, env = "EMEDIA_CALL_TIMEOUT_MS", default_value_t = 30_000)]
+    pub call_timeout_ms: u64,
     /// UDP address of the SFU; every peer connection shares this one port.
     #[arg(long, env = "EMEDIA_RTC_LISTEN", default_value = "127.0.0.1:0")]
     pub rtc_listen: SocketAddr,

@@ -59,6 +59,7 @@ pub async fn start(args: ServeArgs) -> Result<Running, String> {
         },
         max_conferences: args.max_conferences,
         max_members: args.max_members,
+        call_timeout_ms: args.call_timeout_ms.max(1),
     };
     let core = Core::new(
         core_config,

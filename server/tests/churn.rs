@@ -239,7 +239,7 @@ impl Churner {
         while let Some(e) = self.client.events.pop_front() {
             let name = &self.name;
             let room = match &mut self.room {
-                Some(room) if room.confr == *e.confr_id() => room,
+                Some(room) if e.confr_id() == Some(&room.confr) => room,
                 _ => {
                     let what = format!("{name}: an event outside its room: {e:?}");
                     self.faults.note(Fault::Unexpected, what);

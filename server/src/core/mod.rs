@@ -10,10 +10,12 @@
 //! Ordering: the events a request causes are queued before its reply, so when a
 //! caller's promise resolves its own hooks have already seen the change.
 
+mod calls;
 mod conference;
 mod ice_restart;
 mod media;
 mod outbox;
+mod presence;
 mod publishing;
 mod rtmp;
 mod sessions;
@@ -57,6 +59,8 @@ pub struct CoreConfig {
     pub max_conferences: usize,
     /// Members of one conference at most, whatever its own config says (-522).
     pub max_members: usize,
+    /// How long an invitee rings when the caller names no timeout.
+    pub call_timeout_ms: u64,
 }
 
 impl Default for CoreConfig {
@@ -69,6 +73,7 @@ impl Default for CoreConfig {
             rate: RateLimit::default(),
             max_conferences: 10_000,
             max_members: 1000,
+            call_timeout_ms: 30_000,
         }
     }
 }
@@ -98,6 +103,10 @@ pub struct Core<S: ConferenceStore = MemoryStore> {
     /// ICE restarts answered since the start, for /metrics.
     ice_restarts_done: u64,
     next_peer: u64,
+    /// Calls and invitations ringing or in progress (`calls.rs`).
+    calls: calls::Calls,
+    /// Who is online, and who listens for it (`presence.rs`).
+    presence: presence::Presence,
     out: Outbox,
 }
 
@@ -123,6 +132,8 @@ impl<S: ConferenceStore> Core<S> {
             ice_restarts: HashMap::new(),
             ice_restarts_done: 0,
             next_peer: 1,
+            calls: calls::Calls::default(),
+            presence: presence::Presence::default(),
             out: Outbox::default(),
         }
     }
@@ -166,7 +177,14 @@ impl<S: ConferenceStore> Core<S> {
     /// events are kept for a resume).
     pub fn poll_output(&mut self) -> Option<Output> {
         loop {
-            let out = match self.out.pop()? {
+            let Some(next) = self.out.pop() else {
+                // Everything else is out: now what it did to presence.
+                if self.publish_presence() {
+                    continue;
+                }
+                return None;
+            };
+            let out = match next {
                 Queued::Send { to, msg } => {
                     let conn = match &msg {
                         Outbound::Event(e) => self.record_event(to, e),
@@ -190,13 +208,15 @@ impl<S: ConferenceStore> Core<S> {
     pub fn poll_timeout(&self) -> Option<u64> {
         let empty = self.empty_deadlines.first().map(|(at, _)| *at);
         let liveness = (!self.sessions.is_empty()).then_some(self.next_liveness_check);
-        empty.into_iter().chain(liveness).min()
+        let ringing = self.calls.next_deadline();
+        empty.into_iter().chain(liveness).chain(ringing).min()
     }
 
     pub fn handle_timeout(&mut self, now_ms: u64) {
         if now_ms >= self.next_liveness_check {
             self.expire_sessions(now_ms);
         }
+        self.ring_timeouts(now_ms);
         while let Some((at, id)) = self.empty_deadlines.first().cloned() {
             if at > now_ms {
                 break;
@@ -275,6 +295,51 @@ impl<S: ConferenceStore> Core<S> {
                     Err(e) => Err(e),
                 }
             }
+            // These answer the request themselves: news about invitees follows the reply.
+            Request::Call {
+                user_ids,
+                call_type,
+                timeout_ms,
+                ext,
+                group,
+                call_id,
+            } => {
+                let req = calls::CallRequest {
+                    user_ids,
+                    call_type,
+                    timeout_ms,
+                    ext,
+                    group,
+                    call_id,
+                };
+                match self
+                    .authed_user(sid)
+                    .and_then(|user| self.call(sid, msg.rid, &user, req, now_ms))
+                {
+                    Ok(()) => return,
+                    Err(e) => Err(e),
+                }
+            }
+            Request::InviteToConference {
+                confr_id,
+                user_id,
+                ext,
+                timeout_ms,
+            } => {
+                let req = calls::InviteRequest {
+                    confr_id,
+                    user_id,
+                    ext,
+                    timeout_ms,
+                };
+                match self
+                    .authed_user(sid)
+                    .and_then(|user| self.invite_to_conference(sid, msg.rid, &user, req, now_ms))
+                {
+                    Ok(()) => return,
+                    Err(e) => Err(e),
+                }
+            }
             req @ (Request::Publish { .. } | Request::Subscribe { .. }) => {
                 match self
                     .authed(sid)
@@ -293,9 +358,13 @@ impl<S: ConferenceStore> Core<S> {
     }
 
     fn authed(&self, sid: SessionId) -> Result<(), ErrorBody> {
-        match self.sessions.get(&sid) {
-            Some(s) if s.user.is_some() => Ok(()),
-            _ => Err(err(
+        self.authed_user(sid).map(|_| ())
+    }
+
+    fn authed_user(&self, sid: SessionId) -> Result<String, ErrorBody> {
+        match self.sessions.get(&sid).and_then(|s| s.user.clone()) {
+            Some(user) => Ok(user),
+            None => Err(err(
                 ErrorCode::TokenInvalid,
                 "authenticate first: call setIdentity",
             )),
@@ -415,7 +484,16 @@ impl<S: ConferenceStore> Core<S> {
                 confr_id,
                 stream_id,
             } => self.subscription_ready(sid, &confr_id, &stream_id),
+            Request::GetUserStatus { user_ids } => self.get_user_status(user_ids),
+            Request::UserStatusNotify { on } => self.set_status_notify(sid, on),
+            Request::SetDnd { dnd } => self.set_dnd(&user, dnd),
+            Request::Accept { call_id } => self.accept(sid, &user, &call_id, now_ms),
+            Request::Reject { call_id } => self.reject(sid, &user, &call_id, now_ms),
+            Request::Hangup { call_id } => self.hangup(sid, &user, &call_id, now_ms),
+            Request::CancelInvite { invite_id } => self.cancel_invite(&user, &invite_id),
             Request::Auth { .. }
+            | Request::Call { .. }
+            | Request::InviteToConference { .. }
             | Request::Ping
             | Request::Heartbeat { .. }
             | Request::Resume { .. }
@@ -437,6 +515,7 @@ impl<S: ConferenceStore> Core<S> {
         let user = self.keys.verify_user_token(token, now_ms / 1000)?;
         if let Some(s) = self.sessions.get_mut(&sid) {
             s.user = Some(user.clone());
+            self.presence.login(&user, sid);
         }
         Ok(Response::Authed {
             user,
@@ -686,6 +765,7 @@ impl<S: ConferenceStore> Core<S> {
         if let Some(s) = self.sessions.get_mut(&sid) {
             s.conferences.insert(confr_id.clone());
         }
+        self.presence.touch(user);
         tracing::info!(confr = %confr_id, %user, role = j.role.code(), "member joined");
         Ok(Joined {
             confr_id: confr_id.clone(),
@@ -760,7 +840,10 @@ impl<S: ConferenceStore> Core<S> {
         let Some(conf) = self.store.get_mut(confr_id) else {
             return;
         };
-        conf.remove(&id, reason, &mut self.out);
+        let Some(seat) = conf.remove(&id, reason, &mut self.out) else {
+            return;
+        };
+        self.presence.touch(&seat.member.name);
         if let Some(reason) = told {
             self.out.event(
                 sid,
@@ -775,9 +858,11 @@ impl<S: ConferenceStore> Core<S> {
             if let Some(conf) = self.store.remove(confr_id) {
                 self.release_media(&conf);
             }
+            self.conference_gone(confr_id);
         } else {
             self.promote_if_no_admin(confr_id, &[], now_ms);
         }
+        self.left_call(confr_id, &seat.member.name, now_ms);
     }
 
     fn promote_if_no_admin(&mut self, confr_id: &ConferenceId, except: &[MemberId], now_ms: u64) {
@@ -801,7 +886,9 @@ impl<S: ConferenceStore> Core<S> {
         self.own_admin_seat(sid, confr_id)?;
         let conf = self.store.remove(confr_id).expect("checked above");
         self.release_media(&conf);
+        self.conference_gone(confr_id);
         for seat in conf.seats() {
+            self.presence.touch(&seat.member.name);
             if let Some(s) = self.sessions.get_mut(&seat.session) {
                 s.conferences.remove(confr_id);
             }

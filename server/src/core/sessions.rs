@@ -331,6 +331,9 @@ impl<S: ConferenceStore> Core<S> {
         for confr_id in session.conferences {
             self.leave_session(sid, &confr_id, reason, None, now_ms);
         }
+        if let Some(user) = &session.user {
+            self.presence.logout(user, sid);
+        }
     }
 
     /// Ends the sessions whose deadline passed; closes their connections if open.

@@ -238,6 +238,16 @@ fn names(events: &[Event]) -> Vec<String> {
                     stream.rtc_id, stream.aoff as u8, stream.voff as u8
                 )
             }
+            Event::UserStatusChanged(s) => format!("status {} {}", s.user_id, s.status.code()),
+            Event::Invited(i) => format!("invited by {}", i.sponsor),
+            Event::CallProgress {
+                user_id, progress, ..
+            } => format!("call {user_id} {progress:?}"),
+            Event::CallEnded { .. } => "call ended".to_string(),
+            Event::InviteeListUpdated { user_ids, .. } => {
+                format!("invitees {}", user_ids.join(","))
+            }
+            Event::InviteStatus { status, .. } => format!("invite status {}", status.code()),
         })
         .collect()
 }
@@ -259,6 +269,7 @@ fn three() -> (Harness, ConferenceId, [ConnId; 3]) {
     (h, confr, [a, b, c])
 }
 
+mod calls;
 mod ice_restart;
 mod sessions;
 

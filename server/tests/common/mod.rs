@@ -33,6 +33,7 @@ pub fn args() -> ServeArgs {
         max_connections_per_ip: 64,
         max_conferences: 10_000,
         max_members: 1000,
+        call_timeout_ms: 30_000,
         rtc_listen: "127.0.0.1:0".parse().unwrap(),
         rtc_public_ip: None,
         rtc_public_port: None,
@@ -202,6 +203,19 @@ impl Client {
         self.req(Request::Ping).await.expect("ping");
     }
 
+    /// Reads until an event described as `want` arrives (timers fire on the server:
+    /// ring timeouts); returns every event up to it, emptying the queue.
+    pub async fn wait_for(&mut self, want: &str) -> Vec<String> {
+        let mut seen: Vec<String> = self.events.drain(..).map(|e| describe(&e)).collect();
+        while !seen.iter().any(|e| e == want) {
+            match self.next().await.expect("socket closed").expect("closed") {
+                ServerMessage::Event(e) => seen.push(describe(&e)),
+                ServerMessage::Reply { rid, .. } => panic!("stray reply {rid} waiting for {want}"),
+            }
+        }
+        seen
+    }
+
     /// Every event received so far, as short strings, emptying the queue.
     pub async fn take_events(&mut self) -> Vec<String> {
         self.sync().await;
@@ -227,6 +241,21 @@ pub fn describe(e: &Event) -> String {
             "stream updated {} a{} v{}",
             stream.rtc_id, stream.aoff as u8, stream.voff as u8
         ),
+        Event::UserStatusChanged(s) => {
+            format!("status {} {} {}", s.user_id, s.status.code(), s.dnd)
+        }
+        Event::Invited(i) => format!(
+            "invited by {} [{}]{}",
+            i.sponsor,
+            i.user_id_list.join(","),
+            if i.is_from_group { " group" } else { "" }
+        ),
+        Event::CallProgress {
+            user_id, progress, ..
+        } => format!("call {user_id} {progress:?}"),
+        Event::CallEnded { .. } => "call ended".to_string(),
+        Event::InviteeListUpdated { user_ids, .. } => format!("invitees {}", user_ids.join(",")),
+        Event::InviteStatus { status, .. } => format!("invite status {}", status.code()),
     }
 }
 
