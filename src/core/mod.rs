@@ -602,7 +602,10 @@ impl Client {
     }
 
     fn handle_event(&mut self, event: Event) {
-        let Some(conf) = self.conferences.get_mut(event.confr_id()) else {
+        let Some(conf) = event
+            .confr_id()
+            .and_then(|id| self.conferences.get_mut(id))
+        else {
             // Late news about a conference already left: nobody to tell.
             return;
         };
@@ -688,6 +691,8 @@ impl Client {
                     stream,
                 }
             }
+            // Presence and call news name no conference: filtered out above.
+            _ => return,
         };
         self.events.push(out);
     }
