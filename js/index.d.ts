@@ -27,12 +27,71 @@ export type MemberExitReason = 0 | 1 | 4 | 10 | 12 | 13;
 /** The `code` of a rejected promise (see the README's table). */
 export type ErrorCode =
   | -100 | -101 | -200 | -301 | -302 | -500 | -501 | -502 | -504 | -506 | -507 | -508
-  | -510 | -520 | -522 | -523 | -524 | -550 | -554 | -9527;
+  | -510 | -520 | -522 | -523 | -524 | -550 | -554 | -601 | -602 | -603 | -604 | -9527;
 
 /** What every rejected promise carries. */
 export interface EmediaError extends Error {
   code: ErrorCode;
 }
+
+/** Presence: 0 offline, 1 online and idle, 2 in a call or being rung for one, 3 in a
+ * conference that is not a call. */
+export type UserState = 0 | 1 | 2 | 3;
+
+/** What `getUserStatus` resolves (one per user) and `onUserStatusChanged` gets. */
+export interface UserStatus {
+  userId: string;
+  status: UserState;
+  /** Do not disturb (`setDNDStatus`): callers hear busy. */
+  dnd: boolean;
+}
+
+/** An audio call: pubStream in its conference publishes audio only unless `video` is given. */
+export type CallType = 'video' | 'audio';
+
+/** `onInvited(invitation)`: someone calls you, or invites you into a conference. */
+export interface Invitation {
+  /** What `accept` / `reject` take: the call id, or the invite id of an invitation. */
+  callId: string;
+  /** The conference `accept` joins. */
+  confrId: string;
+  /** Who called or invited. */
+  sponsor: string;
+  /** Everyone rung for this call, you included. */
+  userIdList: string[];
+  isFromGroup: boolean;
+  callType: CallType;
+  ext?: Json;
+}
+
+export interface CallOptions {
+  /** Default 'video'. */
+  type?: CallType;
+  /** Seconds each invitee rings before `onNoResp(userId, 0)` (fractions allowed);
+   * default 30. */
+  timeout?: number;
+  /** Passed to the invitees' `onInvited`. */
+  ext?: Json;
+}
+
+export interface GroupCallOptions extends CallOptions {
+  /** The id of a call you are in: ring more people into it (its members get
+   * `onGroupCallInviteeListUpdate`). */
+  callId?: string;
+}
+
+/** What `call` / `groupCall` resolve. */
+export interface Called {
+  callId: string;
+  confrId: string;
+  /** The call's conference, which you are now in (as ADMIN); absent when `groupCall`
+   * rang more people into a running call. */
+  conference?: JoinedConference;
+}
+
+/** `onInviteStatus(inviteId, status)`: 0 ringing, 1 accepted, 2 rejected (or busy),
+ * 3 no answer (or offline), 4 hung up (`cancelInvite`). */
+export type InviteStatus = 0 | 1 | 2 | 3 | 4;
 
 /** A JSON-serialisable value: what `ext` may hold. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -123,7 +182,8 @@ export interface JoinRoomOptions {
 }
 
 export interface PubStreamOptions {
-  /** Booleans or getUserMedia constraints; both default to true. */
+  /** Booleans or getUserMedia constraints; both default to true, except `video` in an
+   * audio call's conference (`call(userId, {type: 'audio'})`), which defaults to false. */
   audio?: boolean | MediaTrackConstraints;
   video?: boolean | MediaTrackConstraints;
   /** Share the screen (getDisplayMedia); the stream's type is `desktop`. */
@@ -154,7 +214,8 @@ export interface SubscribedStream {
 /** A WebSocket-shaped object, as `socketFactory` returns. */
 export interface SocketLike {
   send(data: string): void;
-  close(): void;
+  /** `code` 1000 when the user logs out; none when the SDK drops a link it will resume. */
+  close(code?: number): void;
   onopen: ((ev?: unknown) => void) | null;
   onmessage: ((ev: { data: string }) => void) | null;
   onclose: ((ev?: unknown) => void) | null;
@@ -191,7 +252,45 @@ export declare class Manager {
   constructor();
   free(): void;
   configure(options: EmediaOptions): void;
+  /** Logs in at once (the user is then online and can be called); a different user
+   * ends the old user's conferences. */
   setIdentity(userId: string, token: string): void;
+  /** Ends the session: the socket closes normally and the server takes the user
+   * offline at once; the identity is forgotten, local media released, each conference
+   * ends with `onConferenceExit(0)` and pending calls reject with -9527. */
+  logout(): Promise<void>;
+
+  /** Presence of these users (all online users of the app without a list). */
+  getUserStatus(userIds?: string[] | string): Promise<UserStatus[]>;
+  /** `onUserStatusChanged` on from now, for every user of the app. */
+  startUserStatusNotify(): Promise<void>;
+  stopUserStatusNotify(): Promise<void>;
+  /** Do not disturb: 0 off, anything else on. Callers hear `onLineBusy`. */
+  setDNDStatus(n: number | boolean): Promise<void>;
+  /** Whether this user is in a call or being rung for one (status 2). */
+  isBusy(): Promise<boolean>;
+
+  /** Rings one user; resolves once it rings, with you in the call's conference (the
+   * hooks of any conference apply: pubStream, onMemberJoined, onStreamAdded...).
+   * Refused: yourself -200, an offline user -601. Then `onUserEnter`, `onReject`,
+   * `onLineBusy` or `onNoResp`; alone again (the callee hung up, or never came), the
+   * call ends: `onCallEnd`, then `onConferenceExit` (0, 1 no answer, 3 busy). */
+  call(userId: string, options?: CallOptions): Promise<Called>;
+  /** Rings several users (offline ones: `onNoResp(userId, -601)` at once); with
+   * `options.callId`, rings more people into a running call. */
+  groupCall(userIds: string[], options?: GroupCallOptions): Promise<Called>;
+  /** Answers an invitation (a call, or an invitation into a conference): joins its
+   * conference as TALKER. -602 if it was cancelled or expired, -603 if answered already. */
+  accept(callId: string): Promise<JoinedConference>;
+  reject(callId: string): Promise<void>;
+  /** Before anyone answered, cancels the call (invitees get `onCallingCancel`);
+   * in a call, leaves it (the others get `onUserLeave`). Either way
+   * `onConferenceExit(0)` follows, once. -604 if you are not in that call. */
+  hangup(callId: string): Promise<void>;
+  /** Asks a user into a conference you are ADMIN or TALKER of (else -101); resolves the
+   * invite id; its fate comes to `onInviteStatus`. `timeout`: seconds it rings (default 30). */
+  inviteToConference(confrId: string, userId: string, ext?: Json, timeout?: number): Promise<string>;
+  cancelInvite(inviteId: string): Promise<void>;
 
   createConference(confrType: ConfrType, password?: string, rec?: boolean, recMerge?: boolean): Promise<Conference>;
   createConference(options: CreateConferenceOptions): Promise<Conference>;
@@ -240,6 +339,34 @@ export declare class Manager {
    * `pubStream` result's `id` is updated). If it cannot come back,
    * `onConferenceExit(4, -9527)` follows instead. */
   onReconnected: (() => void) | null;
+
+  /** A user's presence changed (after `startUserStatusNotify`). */
+  onUserStatusChanged: ((status: UserStatus) => void) | null;
+  /** Someone calls you or invites you into a conference: `accept` or `reject` it. */
+  onInvited: ((invitation: Invitation) => void) | null;
+  // Call progress. `callId` (last) is an addition to TRTC calling's hooks, for pages
+  // in more than one call.
+  /** An invitee accepted and joined the call. */
+  onUserEnter: ((userId: string, callId: string) => void) | null;
+  onReject: ((userId: string, callId: string) => void) | null;
+  /** The invitee is in another call, being rung, or do-not-disturb. */
+  onLineBusy: ((userId: string, callId: string) => void) | null;
+  /** `code` 0: no answer before the timeout; -601: the user is offline. */
+  onNoResp: ((userId: string, code: 0 | -601, callId: string) => void) | null;
+  /** A member hung up or left the call's conference. */
+  onUserLeave: ((userId: string, callId: string) => void) | null;
+  /** At an invitee: the caller (`userId`) hung up before you answered, or (your own
+   * id) you answered on another device. */
+  onCallingCancel: ((userId: string, callId: string) => void) | null;
+  /** The call is over for you; `onConferenceExit` follows. */
+  onCallEnd: ((callId: string) => void) | null;
+  /** More people are being rung into your call: everyone invited so far. */
+  onGroupCallInviteeListUpdate: ((userIds: string[], callId: string) => void) | null;
+  /** What became of an `inviteToConference`. */
+  onInviteStatus: ((inviteId: string, status: InviteStatus) => void) | null;
+  /** A call or invitation method (call, groupCall, accept, reject, hangup,
+   * inviteToConference, cancelInvite) failed; its promise rejects too. */
+  onError: ((code: ErrorCode, message: string) => void) | null;
 }
 
 export interface Emedia {

@@ -39,10 +39,11 @@ function wxSocketFactory(wx) {
       if (closed) throw new Error('emedia: the socket is closed');
       task.send({ data, fail: () => task.close({}) });
     };
-    socket.close = () => {
+    socket.close = (code) => {
       // The SDK closes on purpose: it expects no callback from a socket it dropped.
+      // Code 1000 (logout) tells the server to end the session at once.
       closed = true;
-      task.close({});
+      task.close(code ? { code } : {});
     };
     return socket;
   };

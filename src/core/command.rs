@@ -2,7 +2,7 @@
 
 use super::error::SdkError;
 use emedia_protocol::{
-    ConferenceId, ConferenceInfo, ConfrType, Joined, Request, StreamId, StreamInfo,
+    ConferenceId, ConferenceInfo, ConfrType, Joined, Request, StreamId, StreamInfo, UserStatus,
 };
 
 /// One `emedia.mgr` call that talks to the server.
@@ -16,6 +16,8 @@ pub enum Command {
         password: Option<String>,
         ext: Option<String>,
     },
+    /// `isBusy()`: the presence of this page's own user (the core knows who that is).
+    IsBusy,
 }
 
 /// What a resolved promise carries.
@@ -50,6 +52,19 @@ pub enum Outcome {
     },
     /// The SFU's answer to an ICE restart offer.
     IceRestarted(String),
+    /// getUserStatus
+    UserStatus(Vec<UserStatus>),
+    /// isBusy: in a call, or being rung for one.
+    Busy(bool),
+    /// call / groupCall: `joined` when the call started (the caller is in its
+    /// conference), absent when more people were rung into a running call.
+    Called {
+        call_id: String,
+        confr_id: ConferenceId,
+        joined: Option<Joined>,
+    },
+    /// inviteToConference: the invite id.
+    InviteSent(String),
     Done,
 }
 
@@ -59,6 +74,7 @@ impl Command {
         match self {
             Command::Send(req) => req.confr_id(),
             Command::JoinConference { confr_id, .. } => Some(confr_id),
+            Command::IsBusy => None,
         }
     }
 
@@ -81,6 +97,33 @@ impl Command {
                     "memberNames must list at least one member",
                 ))
             }
+            Command::Send(Request::Call {
+                user_ids,
+                timeout_ms,
+                call_id,
+                ..
+            }) if user_ids.is_empty()
+                || user_ids.iter().any(String::is_empty)
+                || *timeout_ms == Some(0)
+                || call_id.as_ref().is_some_and(String::is_empty) =>
+            {
+                Err(SdkError::bad_param(
+                    "a call needs at least one userId and a timeout above 0",
+                ))
+            }
+            Command::Send(
+                Request::Accept { call_id }
+                | Request::Reject { call_id }
+                | Request::Hangup { call_id }
+                | Request::CancelInvite { invite_id: call_id },
+            ) if call_id.is_empty() => Err(SdkError::bad_param("callId is required")),
+            Command::Send(Request::InviteToConference {
+                user_id,
+                timeout_ms,
+                ..
+            }) if user_id.is_empty() || *timeout_ms == Some(0) => Err(SdkError::bad_param(
+                "an invitation needs a userId and a timeout above 0",
+            )),
             _ => Ok(()),
         }
     }
@@ -104,10 +147,29 @@ impl Command {
         )
     }
 
-    /// The request this command starts with.
-    pub fn first_request(&self) -> Request {
+    /// Whether a failure also calls `onError(code, message)`: the call and invitation
+    /// methods, whose failures an app handles in one place (TRTC calling's habit).
+    pub fn reports_errors(&self) -> bool {
+        matches!(
+            self,
+            Command::Send(
+                Request::Call { .. }
+                    | Request::Accept { .. }
+                    | Request::Reject { .. }
+                    | Request::Hangup { .. }
+                    | Request::InviteToConference { .. }
+                    | Request::CancelInvite { .. }
+            )
+        )
+    }
+
+    /// The request this command starts with; `me` is the logged-in user.
+    pub fn first_request(&self, me: &str) -> Request {
         match self {
             Command::Send(req) => req.clone(),
+            Command::IsBusy => Request::GetUserStatus {
+                user_ids: Some(vec![me.to_owned()]),
+            },
             Command::JoinConference {
                 confr_id, password, ..
             } => Request::GetTicket {

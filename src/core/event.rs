@@ -1,7 +1,9 @@
 //! Events for the app, mapped to the emedia hooks at the edge (`web/hooks.rs`).
 
+use super::SdkError;
 use emedia_protocol::{
-    ConferenceId, ErrorCode, ExitReason, Member, MemberExitReason, Role, StreamId, StreamInfo,
+    CallProgress, ConferenceId, ErrorCode, ExitReason, Invitation, InviteStatus, Member,
+    MemberExitReason, Role, StreamId, StreamInfo, UserStatus,
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +55,32 @@ pub enum SdkEvent {
         owner: Option<Member>,
         stream: StreamInfo,
     },
+    /// `onUserStatusChanged({userId, status, dnd})`
+    UserStatusChanged(UserStatus),
+    /// `onInvited({callId, confrId, sponsor, userIdList, isFromGroup, callType, ext})`
+    Invited(Invitation),
+    /// What one user of a call did: `onUserEnter`, `onReject`, `onLineBusy`,
+    /// `onNoResp`, `onUserLeave` or `onCallingCancel`.
+    CallProgress {
+        call_id: String,
+        user_id: String,
+        progress: CallProgress,
+    },
+    /// `onCallEnd(callId)`
+    CallEnded { call_id: String },
+    /// `onGroupCallInviteeListUpdate(userIds)`
+    InviteeListUpdated {
+        call_id: String,
+        user_ids: Vec<String>,
+    },
+    /// `onInviteStatus(inviteId, status)`
+    InviteStatus {
+        invite_id: String,
+        status: InviteStatus,
+    },
+    /// `onError(code, message)`: a call or invitation method failed (its promise
+    /// rejects too).
+    CallError(SdkError),
 }
 
 /// What the driver must do with this page's own peer connections.

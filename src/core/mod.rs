@@ -5,7 +5,7 @@
 //! (the socket), [`Client::handle_online`] / [`Client::handle_visible`] (the browser),
 //! and [`Client::handle_timeout`], each with the current time in ms. Keeping the
 //! session through a dropped connection is in `reconnect.rs`, and joining again when
-//! the server lost it in `rejoin.rs`.
+//! the server lost it in `rejoin.rs`; presence, calls and invitations in `calls.rs`.
 //!
 //! Drain order after every input: `poll_transport` (open or close the socket), then
 //! `poll_transmit` (messages to send, in order), then `poll_local_media` (this page's
@@ -13,6 +13,7 @@
 //! (hooks to call), and last `poll_timeout` (when to call `handle_timeout`). Nothing
 //! here touches JavaScript.
 
+mod calls;
 mod command;
 mod error;
 mod event;
@@ -28,8 +29,8 @@ pub use reconnect::{retry_delay, Reconnect, GIVE_UP_MS, HEARTBEAT_MS};
 pub use state::{JoinedConference, Rejoin};
 
 use emedia_protocol::{
-    ClientMessage, ConferenceId, ErrorCode, Event, ExitReason, ReplyBody, Request, Response, Role,
-    ServerMessage, StreamId, StreamInfo, PROTOCOL_VERSION,
+    CallType, ClientMessage, ConferenceId, ErrorCode, Event, ExitReason, Joined, ReplyBody,
+    Request, Response, Role, ServerMessage, StreamId, StreamInfo, PROTOCOL_VERSION,
 };
 pub use vecmap::{VecMap, VecSet};
 
@@ -41,8 +42,14 @@ pub const REQUEST_TIMEOUT_MS: u64 = 15_000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransportCommand {
-    Open { url: String },
+    Open {
+        url: String,
+    },
+    /// Drop the socket; the server keeps the session for a while, to be resumed.
     Close,
+    /// Close the socket normally (WebSocket code 1000): the user logged out, and the
+    /// server ends the session at once.
+    End,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -112,6 +119,11 @@ pub struct Client {
     next_heartbeat: u64,
     /// Logging in and joining again after a refused resume (`reconnect.rs`).
     rejoining: bool,
+    /// The type of each call this user is rung for, by call id, until it is answered
+    /// or over: `accept` hands it to the conference it joins.
+    invitations: VecMap<String, CallType>,
+    /// Calls whose failure also goes to `onError` (`Command::reports_errors`).
+    error_ops: VecSet<OpId>,
 }
 
 impl Client {
@@ -163,6 +175,14 @@ impl Client {
             .or_else(|| self.conferences.keys().next_back())
     }
 
+    /// Whether this conference is an audio call: the SDK's own capture then publishes
+    /// audio only unless the app asks for video.
+    pub fn audio_call(&self, id: &ConferenceId) -> bool {
+        self.conferences
+            .get(id)
+            .is_some_and(|c| c.call_type == Some(CallType::Audio))
+    }
+
     /// A stream this page knows of, and its conference.
     pub fn find_stream(&self, id: &StreamId) -> Option<(&ConferenceId, &StreamInfo)> {
         self.conferences
@@ -181,6 +201,9 @@ impl Client {
     }
 
     pub fn handle_command(&mut self, op: OpId, cmd: Command, now: u64) {
+        if cmd.reports_errors() {
+            self.error_ops.insert(op);
+        }
         if let Err(e) = self.check(&cmd) {
             self.complete(op, Err(e));
             return;
@@ -202,7 +225,8 @@ impl Client {
                 (s.aoff, s.voff) = (*aoff, *voff);
             }
         }
-        let req = cmd.first_request();
+        let me = self.identity.as_ref().map_or("", |i| i.user.as_str());
+        let req = cmd.first_request(me);
         let waiting = match cmd {
             Command::JoinConference { .. } => Waiting::TicketForJoin(op, cmd),
             _ => Waiting::Op(op, cmd),
@@ -435,8 +459,7 @@ impl Client {
                 | Command::Send(Request::JoinRoom { .. })),
                 Response::Joined(joined),
             ) => {
-                let mut conf = JoinedConference::from_joined(&joined);
-                conf.rejoin = match &cmd {
+                let rejoin = match &cmd {
                     Command::JoinConference { ext, .. } => Rejoin {
                         ext: ext.clone(),
                         ..Rejoin::default()
@@ -458,30 +481,8 @@ impl Client {
                     | Command::Send(Request::JoinRoom { password, .. }) => password,
                     _ => None,
                 };
-                let confr_id = joined.confr_id.clone();
-                let already_there = joined.members.clone();
-                let streams: Vec<_> = joined
-                    .streams
-                    .iter()
-                    .map(|s| (conf.owner_of(s), s.clone()))
-                    .collect();
-                self.conferences.insert(confr_id.clone(), conf);
-                self.last_joined = Some(confr_id.clone());
+                self.enter(&joined, rejoin, None);
                 self.complete(op, Ok(Outcome::Joined { joined, password }));
-                // A member who arrives late hears of everyone and everything already there.
-                for member in already_there {
-                    self.events.push(SdkEvent::MemberJoined {
-                        confr_id: confr_id.clone(),
-                        member,
-                    });
-                }
-                for (owner, stream) in streams {
-                    self.events.push(SdkEvent::StreamAdded {
-                        confr_id: confr_id.clone(),
-                        owner,
-                        stream,
-                    });
-                }
             }
             (Command::Send(Request::Exit { confr_id }), Response::Done) => {
                 self.complete(op, Ok(Outcome::Done));
@@ -591,7 +592,37 @@ impl Client {
                 }
                 self.complete(op, Ok(Outcome::Done));
             }
-            (_, _) => self.unexpected(op),
+            (cmd, resp) => self.finish_call(op, cmd, resp),
+        }
+    }
+
+    /// In a conference (joined, or a call started or accepted): mirror it, make it
+    /// pubStream's default, and tell the app of the members and streams already there.
+    fn enter(&mut self, joined: &Joined, rejoin: Rejoin, call_type: Option<CallType>) {
+        let mut conf = JoinedConference::from_joined(joined);
+        conf.rejoin = rejoin;
+        conf.call_type = call_type;
+        let confr_id = joined.confr_id.clone();
+        let streams: Vec<_> = joined
+            .streams
+            .iter()
+            .map(|s| (conf.owner_of(s), s.clone()))
+            .collect();
+        self.conferences.insert(confr_id.clone(), conf);
+        self.last_joined = Some(confr_id.clone());
+        // A member who arrives late hears of everyone and everything already there.
+        for member in joined.members.iter().cloned() {
+            self.events.push(SdkEvent::MemberJoined {
+                confr_id: confr_id.clone(),
+                member,
+            });
+        }
+        for (owner, stream) in streams {
+            self.events.push(SdkEvent::StreamAdded {
+                confr_id: confr_id.clone(),
+                owner,
+                stream,
+            });
         }
     }
 
@@ -602,10 +633,11 @@ impl Client {
     }
 
     fn handle_event(&mut self, event: Event) {
-        let Some(conf) = event
-            .confr_id()
-            .and_then(|id| self.conferences.get_mut(id))
-        else {
+        let Some(confr_id) = event.confr_id() else {
+            // Presence and call news concern no conference.
+            return self.call_event(event);
+        };
+        let Some(conf) = self.conferences.get_mut(confr_id) else {
             // Late news about a conference already left: nobody to tell.
             return;
         };
@@ -691,8 +723,13 @@ impl Client {
                     stream,
                 }
             }
-            // Presence and call news name no conference: filtered out above.
-            _ => return,
+            // These name no conference and went to `call_event` above.
+            Event::UserStatusChanged(_)
+            | Event::Invited(_)
+            | Event::CallProgress { .. }
+            | Event::CallEnded { .. }
+            | Event::InviteeListUpdated { .. }
+            | Event::InviteStatus { .. } => return,
         };
         self.events.push(out);
     }
@@ -750,6 +787,11 @@ impl Client {
     }
 
     fn complete(&mut self, op: OpId, result: Result<Outcome, SdkError>) {
+        if self.error_ops.remove(&op) {
+            if let Err(e) = &result {
+                self.events.push(SdkEvent::CallError(e.clone()));
+            }
+        }
         self.completions.push(Completion { op, result });
     }
 

@@ -99,6 +99,7 @@ impl Client {
         };
         let mut conf = JoinedConference::from_joined(&joined);
         conf.rejoin = old.rejoin.clone();
+        conf.call_type = old.call_type;
         let id = conf.confr_id.clone();
         for s in &old.subscribed {
             self.local_media

@@ -2,7 +2,8 @@
 
 use super::VecSet;
 use emedia_protocol::{
-    ConferenceId, ConfrType, Joined, Member, MemberId, Request, Role, StreamId, StreamInfo,
+    CallType, ConferenceId, ConfrType, Joined, Member, MemberId, Request, Role, StreamId,
+    StreamInfo,
 };
 
 /// How to join again when the server has lost this member's session (it expired, or
@@ -31,6 +32,9 @@ pub struct JoinedConference {
     pub published: VecSet<StreamId>,
     pub subscribed: VecSet<StreamId>,
     pub rejoin: Rejoin,
+    /// The call's type when this conference is a call (or was joined by accepting an
+    /// invitation): an audio call's pubStream publishes audio only by default.
+    pub call_type: Option<CallType>,
 }
 
 impl JoinedConference {
@@ -46,6 +50,7 @@ impl JoinedConference {
             published: VecSet::new(),
             subscribed: VecSet::new(),
             rejoin: Rejoin::default(),
+            call_type: None,
         }
     }
 

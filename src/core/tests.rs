@@ -418,6 +418,7 @@ fn lose_for_good(c: &mut Client, mut now: u64) -> u64 {
     now
 }
 
+mod calls;
 mod reconnect;
 mod rejoin;
 

@@ -3,8 +3,8 @@
 
 use crate::core::{Outcome, SdkError};
 use emedia_protocol::{
-    ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, ErrorCode, Joined, Member, Role,
-    StreamInfo, StreamType,
+    CallType, ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, ErrorCode, Invitation,
+    Joined, Member, Role, StreamInfo, StreamType, UserStatus,
 };
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
@@ -96,18 +96,42 @@ pub fn confr_type(v: &JsValue) -> Result<ConfrType, SdkError> {
 
 /// `memberNames`: an array of member ids or user names (a single string is accepted).
 pub fn member_names(v: &JsValue) -> Result<Vec<String>, SdkError> {
+    names(v, "memberNames")
+}
+
+/// An array of non-empty strings (a single string is accepted).
+pub fn names(v: &JsValue, name: &str) -> Result<Vec<String>, SdkError> {
     if let Some(s) = v.as_string() {
         return Ok(vec![s]);
     }
     if !Array::is_array(v) {
-        return Err(SdkError::bad_param(
-            "memberNames must be an array of member names",
-        ));
+        return Err(SdkError::bad_param(format!(
+            "{name} must be an array of strings"
+        )));
     }
-    Array::from(v)
-        .iter()
-        .map(|m| string(&m, "each of memberNames"))
-        .collect()
+    Array::from(v).iter().map(|m| string(&m, name)).collect()
+}
+
+/// A ring timeout in seconds (fractions allowed) as milliseconds; absent: the
+/// server's default.
+pub fn timeout_ms(v: &JsValue) -> Result<Option<u64>, SdkError> {
+    if absent(v) {
+        return Ok(None);
+    }
+    v.as_f64()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Some((s * 1000.0).round() as u64))
+        .ok_or_else(|| SdkError::bad_param("timeout must be a number of seconds"))
+}
+
+/// `type: 'video' | 'audio'` (default video).
+pub fn call_type(v: &JsValue) -> Result<CallType, SdkError> {
+    match v.as_string().as_deref() {
+        None if absent(v) => Ok(CallType::Video),
+        Some("video") => Ok(CallType::Video),
+        Some("audio") => Ok(CallType::Audio),
+        _ => Err(SdkError::bad_param("type must be 'video' or 'audio'")),
+    }
 }
 
 fn opt_count(obj: &JsValue, key: &str, default: u32) -> Result<u32, SdkError> {
@@ -199,6 +223,39 @@ pub fn stream(confr_id: &ConferenceId, owner: &Option<Member>, s: &StreamInfo) -
     o.into()
 }
 
+/// `{userId, status, dnd}`
+pub fn user_status(s: &UserStatus) -> JsValue {
+    let o = Object::new();
+    set(&o, "userId", s.user_id.as_str());
+    set(&o, "status", s.status.code());
+    set(&o, "dnd", s.dnd);
+    o.into()
+}
+
+pub fn strings(list: &[String]) -> Array {
+    list.iter().map(|s| JsValue::from(s.as_str())).collect()
+}
+
+/// `onInvited`'s `{callId, confrId, sponsor, userIdList, isFromGroup, callType, ext}`.
+pub fn invitation(i: &Invitation) -> JsValue {
+    let o = Object::new();
+    set(&o, "callId", i.call_id.as_str());
+    set(&o, "confrId", i.confr_id.as_str());
+    set(&o, "sponsor", i.sponsor.as_str());
+    set(&o, "userIdList", strings(&i.user_id_list));
+    set(&o, "isFromGroup", i.is_from_group);
+    set(
+        &o,
+        "callType",
+        match i.call_type {
+            CallType::Video => "video",
+            CallType::Audio => "audio",
+        },
+    );
+    set(&o, "ext", ext_value(&i.ext));
+    o.into()
+}
+
 fn members(confr_id: &ConferenceId, list: &[Member]) -> Array {
     list.iter().map(|m| member(confr_id, m)).collect()
 }
@@ -274,6 +331,22 @@ pub fn outcome(out: &Outcome) -> JsValue {
         Outcome::Published { stream: s, .. } => s.id.as_str().into(),
         Outcome::Subscribed { stream_id, .. } => stream_id.as_str().into(),
         Outcome::Rtmp { stream, .. } => stream.id.as_str().into(),
+        Outcome::UserStatus(list) => list.iter().map(user_status).collect::<Array>().into(),
+        Outcome::Busy(busy) => (*busy).into(),
+        Outcome::Called {
+            call_id,
+            confr_id,
+            joined: j,
+        } => {
+            let o = Object::new();
+            set(&o, "callId", call_id.as_str());
+            set(&o, "confrId", confr_id.as_str());
+            if let Some(j) = j {
+                set(&o, "conference", joined(j, &None));
+            }
+            o.into()
+        }
+        Outcome::InviteSent(id) => id.as_str().into(),
         Outcome::Done | Outcome::IceRestarted(_) => JsValue::UNDEFINED,
     }
 }

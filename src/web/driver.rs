@@ -124,6 +124,12 @@ pub fn pump(shared: &Shared) {
                     let old = shared.borrow_mut().socket.take();
                     drop(old);
                 }
+                TransportCommand::End => {
+                    let old = shared.borrow_mut().socket.take();
+                    if let Some(socket) = old {
+                        socket.end();
+                    }
+                }
             }
         }
         let (outgoing, settled, events) = {

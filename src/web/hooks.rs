@@ -3,6 +3,7 @@
 
 use super::convert;
 use crate::core::SdkEvent;
+use emedia_protocol::{CallProgress, ErrorCode};
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -28,10 +29,22 @@ pub enum Hook {
     MediaChanged,
     Reconnecting,
     Reconnected,
+    UserStatusChanged,
+    Invited,
+    UserEnter,
+    Reject,
+    LineBusy,
+    NoResp,
+    UserLeave,
+    CallingCancel,
+    CallEnd,
+    GroupCallInviteeListUpdate,
+    InviteStatus,
+    Error,
 }
 
 impl Hook {
-    pub const ALL: [Hook; 11] = [
+    pub const ALL: [Hook; 23] = [
         Hook::MemberJoined,
         Hook::MemberExited,
         Hook::MemberRoleChanged,
@@ -43,6 +56,18 @@ impl Hook {
         Hook::MediaChanged,
         Hook::Reconnecting,
         Hook::Reconnected,
+        Hook::UserStatusChanged,
+        Hook::Invited,
+        Hook::UserEnter,
+        Hook::Reject,
+        Hook::LineBusy,
+        Hook::NoResp,
+        Hook::UserLeave,
+        Hook::CallingCancel,
+        Hook::CallEnd,
+        Hook::GroupCallInviteeListUpdate,
+        Hook::InviteStatus,
+        Hook::Error,
     ];
 
     pub fn js_name(self) -> &'static str {
@@ -58,6 +83,18 @@ impl Hook {
             Hook::MediaChanged => "onMediaChanged",
             Hook::Reconnecting => "onReconnecting",
             Hook::Reconnected => "onReconnected",
+            Hook::UserStatusChanged => "onUserStatusChanged",
+            Hook::Invited => "onInvited",
+            Hook::UserEnter => "onUserEnter",
+            Hook::Reject => "onReject",
+            Hook::LineBusy => "onLineBusy",
+            Hook::NoResp => "onNoResp",
+            Hook::UserLeave => "onUserLeave",
+            Hook::CallingCancel => "onCallingCancel",
+            Hook::CallEnd => "onCallEnd",
+            Hook::GroupCallInviteeListUpdate => "onGroupCallInviteeListUpdate",
+            Hook::InviteStatus => "onInviteStatus",
+            Hook::Error => "onError",
         }
     }
 }
@@ -145,6 +182,44 @@ impl Hooks {
             ),
             SdkEvent::Reconnecting => (&[Hook::Reconnecting], vec![]),
             SdkEvent::Reconnected => (&[Hook::Reconnected], vec![]),
+            SdkEvent::UserStatusChanged(s) => {
+                (&[Hook::UserStatusChanged], vec![convert::user_status(s)])
+            }
+            SdkEvent::Invited(i) => (&[Hook::Invited], vec![convert::invitation(i)]),
+            // `onXxx(userId, callId)`; onNoResp has its code in between: 0 no answer,
+            // -601 offline. The call id is an addition, for pages in several calls.
+            SdkEvent::CallProgress {
+                call_id,
+                user_id,
+                progress,
+            } => {
+                let (hook, code): (&[Hook], Option<i32>) = match progress {
+                    CallProgress::Entered => (&[Hook::UserEnter], None),
+                    CallProgress::Rejected => (&[Hook::Reject], None),
+                    CallProgress::Busy => (&[Hook::LineBusy], None),
+                    CallProgress::NoResponse => (&[Hook::NoResp], Some(0)),
+                    CallProgress::Offline => (&[Hook::NoResp], Some(ErrorCode::UserOffline.code())),
+                    CallProgress::Left => (&[Hook::UserLeave], None),
+                    CallProgress::Cancelled => (&[Hook::CallingCancel], None),
+                };
+                let mut args = vec![user_id.as_str().into()];
+                args.extend(code.map(JsValue::from));
+                args.push(call_id.as_str().into());
+                (hook, args)
+            }
+            SdkEvent::CallEnded { call_id } => (&[Hook::CallEnd], vec![call_id.as_str().into()]),
+            SdkEvent::InviteeListUpdated { call_id, user_ids } => (
+                &[Hook::GroupCallInviteeListUpdate],
+                vec![convert::strings(user_ids).into(), call_id.as_str().into()],
+            ),
+            SdkEvent::InviteStatus { invite_id, status } => (
+                &[Hook::InviteStatus],
+                vec![invite_id.as_str().into(), status.code().into()],
+            ),
+            SdkEvent::CallError(e) => (
+                &[Hook::Error],
+                vec![e.code.code().into(), e.message.as_str().into()],
+            ),
         };
         let args: Array = args.into_iter().collect();
         for hook in hooks {

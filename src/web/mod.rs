@@ -68,6 +68,16 @@ impl Manager {
             Err(e) => rejected(e),
         }
     }
+
+    /// `run` for the call and invitation methods: a bad argument goes to `onError`
+    /// too, as every other failure of theirs does (the core reports those).
+    fn run_call(&self, cmd: Result<Command, SdkError>) -> Promise {
+        if let Err(e) = &cmd {
+            let hooks = self.shared.borrow().hooks.clone();
+            hooks.dispatch(&crate::core::SdkEvent::CallError(e.clone()));
+        }
+        self.run(cmd)
+    }
 }
 
 #[wasm_bindgen]
@@ -92,6 +102,7 @@ impl Manager {
         let server = convert::get(&options, "server");
         let factory = convert::get(&options, "socketFactory");
         let mini_program = convert::get(&options, "miniProgram");
+        let relink = !server.is_undefined() || !factory.is_undefined();
         let mut d = self.shared.borrow_mut();
         if !mini_program.is_undefined() {
             d.mini_program = mini_program.is_truthy();
@@ -105,21 +116,134 @@ impl Manager {
                 convert::error(&SdkError::bad_param("socketFactory must be a function"))
             })?);
         }
+        if relink {
+            // setIdentity may have logged in already, with the old settings.
+            d.core.relink(driver::now());
+            drop(d);
+            driver::pump(&self.shared);
+        }
         Ok(())
     }
 
-    /// Who this page is: the user id and the token the app's backend minted.
+    /// Who this page is: the user id and the token the app's backend minted. Logs in
+    /// at once, so that the user is online and can be called.
     #[wasm_bindgen(js_name = setIdentity)]
     pub fn set_identity(&self, user_id: JsValue, token: JsValue) -> Result<(), JsValue> {
         let user = convert::string(&user_id, "userId").map_err(|e| convert::error(&e))?;
         let token = convert::string(&token, "token").map_err(|e| convert::error(&e))?;
-        let result = self
-            .shared
-            .borrow_mut()
-            .core
-            .set_identity(&user, &token, driver::now());
+        let result = {
+            let mut d = self.shared.borrow_mut();
+            let result = d.core.set_identity(&user, &token, driver::now());
+            if result.is_ok() {
+                d.core.go_online(driver::now());
+            }
+            result
+        };
         driver::pump(&self.shared);
         result.map_err(|e| convert::error(&e))
+    }
+
+    /// Ends the session: the socket closes normally (the server ends the session at
+    /// once), the identity is forgotten, local media is released and each conference
+    /// ends with `onConferenceExit(0)`.
+    pub fn logout(&self) -> Promise {
+        self.shared.borrow_mut().core.logout(driver::now());
+        driver::pump(&self.shared);
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// `getUserStatus(userIds?)`: resolves `[{userId, status, dnd}]`; without ids, of
+    /// every user of the app who is online.
+    #[wasm_bindgen(js_name = getUserStatus)]
+    pub fn get_user_status(&self, user_ids: JsValue) -> Promise {
+        self.run((|| {
+            let user_ids = if user_ids.is_undefined() || user_ids.is_null() {
+                None
+            } else {
+                Some(convert::names(&user_ids, "userIds")?)
+            };
+            Ok(Command::Send(Request::GetUserStatus { user_ids }))
+        })())
+    }
+
+    #[wasm_bindgen(js_name = startUserStatusNotify)]
+    pub fn start_user_status_notify(&self) -> Promise {
+        self.run(Ok(Command::Send(Request::UserStatusNotify { on: true })))
+    }
+
+    #[wasm_bindgen(js_name = stopUserStatusNotify)]
+    pub fn stop_user_status_notify(&self) -> Promise {
+        self.run(Ok(Command::Send(Request::UserStatusNotify { on: false })))
+    }
+
+    /// `setDNDStatus(n)`: 0 off, anything else on (callers then hear busy).
+    #[wasm_bindgen(js_name = setDNDStatus)]
+    pub fn set_dnd_status(&self, n: JsValue) -> Promise {
+        let dnd = n.as_f64().map_or(n.is_truthy(), |n| n != 0.0);
+        self.run(Ok(Command::Send(Request::SetDnd { dnd })))
+    }
+
+    /// `call(userId, {type, timeout, ext})`: resolves `{callId, confrId, conference}`
+    /// once the callee rings; the caller is then in the call's conference.
+    pub fn call(&self, user_id: JsValue, options: JsValue) -> Promise {
+        self.run_call(
+            convert::string(&user_id, "userId").and_then(|u| call_cmd(vec![u], &options, false)),
+        )
+    }
+
+    /// `groupCall(userIds, {type, timeout, ext, callId})`: with the `callId` of a running
+    /// call, rings more people into it.
+    #[wasm_bindgen(js_name = groupCall)]
+    pub fn group_call(&self, user_ids: JsValue, options: JsValue) -> Promise {
+        self.run_call(
+            convert::names(&user_ids, "userIds").and_then(|u| call_cmd(u, &options, true)),
+        )
+    }
+
+    /// Answers an invitation (a call or a conference): resolves like a join.
+    pub fn accept(&self, call_id: JsValue) -> Promise {
+        self.run(call_id_cmd(&call_id, |call_id| Request::Accept { call_id }))
+    }
+
+    pub fn reject(&self, call_id: JsValue) -> Promise {
+        self.run(call_id_cmd(&call_id, |call_id| Request::Reject { call_id }))
+    }
+
+    /// Cancels a call nobody answered yet, or leaves a running one.
+    pub fn hangup(&self, call_id: JsValue) -> Promise {
+        self.run(call_id_cmd(&call_id, |call_id| Request::Hangup { call_id }))
+    }
+
+    /// Resolves whether this user is in a call or being rung for one.
+    #[wasm_bindgen(js_name = isBusy)]
+    pub fn is_busy(&self) -> Promise {
+        self.run(Ok(Command::IsBusy))
+    }
+
+    /// `inviteToConference(confrId, userId, ext, timeout)`: resolves the invite id.
+    #[wasm_bindgen(js_name = inviteToConference)]
+    pub fn invite_to_conference(
+        &self,
+        confr_id: JsValue,
+        user_id: JsValue,
+        ext: JsValue,
+        timeout: JsValue,
+    ) -> Promise {
+        self.run_call((|| {
+            Ok(Command::Send(Request::InviteToConference {
+                confr_id: convert::confr_id(&confr_id)?,
+                user_id: convert::string(&user_id, "userId")?,
+                ext: convert::ext(&ext)?,
+                timeout_ms: convert::timeout_ms(&timeout)?,
+            }))
+        })())
+    }
+
+    #[wasm_bindgen(js_name = cancelInvite)]
+    pub fn cancel_invite(&self, invite_id: JsValue) -> Promise {
+        self.run(call_id_cmd(&invite_id, |invite_id| Request::CancelInvite {
+            invite_id,
+        }))
     }
 
     /// `createConference(confrType, password, rec, recMerge)` or
@@ -378,6 +502,24 @@ impl Manager {
     }
 }
 
+/// call / groupCall: `{type, timeout, ext, callId}`.
+fn call_cmd(user_ids: Vec<String>, options: &JsValue, group: bool) -> Result<Command, SdkError> {
+    Ok(Command::Send(Request::Call {
+        user_ids,
+        call_type: convert::call_type(&convert::get(options, "type"))?,
+        timeout_ms: convert::timeout_ms(&convert::get(options, "timeout"))?,
+        ext: convert::ext(&convert::get(options, "ext"))?,
+        group,
+        call_id: convert::opt_string(&convert::get(options, "callId"), "callId")?,
+    }))
+}
+
+/// A call method that takes a call id (or an invite id). An invalid one still goes
+/// through the core, which refuses it and reports it to `onError` too.
+fn call_id_cmd(id: &JsValue, req: impl FnOnce(String) -> Request) -> Result<Command, SdkError> {
+    Ok(Command::Send(req(id.as_string().unwrap_or_default())))
+}
+
 impl Default for Manager {
     fn default() -> Self {
         Self::new()
@@ -468,3 +610,45 @@ hook_property!(
     set_on_reconnected,
     onReconnected
 );
+hook_property!(
+    Hook::UserStatusChanged,
+    on_user_status_changed,
+    set_on_user_status_changed,
+    onUserStatusChanged
+);
+hook_property!(Hook::Invited, on_invited, set_on_invited, onInvited);
+hook_property!(
+    Hook::UserEnter,
+    on_user_enter,
+    set_on_user_enter,
+    onUserEnter
+);
+hook_property!(Hook::Reject, on_reject, set_on_reject, onReject);
+hook_property!(Hook::LineBusy, on_line_busy, set_on_line_busy, onLineBusy);
+hook_property!(Hook::NoResp, on_no_resp, set_on_no_resp, onNoResp);
+hook_property!(
+    Hook::UserLeave,
+    on_user_leave,
+    set_on_user_leave,
+    onUserLeave
+);
+hook_property!(
+    Hook::CallingCancel,
+    on_calling_cancel,
+    set_on_calling_cancel,
+    onCallingCancel
+);
+hook_property!(Hook::CallEnd, on_call_end, set_on_call_end, onCallEnd);
+hook_property!(
+    Hook::GroupCallInviteeListUpdate,
+    on_group_call_invitee_list_update,
+    set_on_group_call_invitee_list_update,
+    onGroupCallInviteeListUpdate
+);
+hook_property!(
+    Hook::InviteStatus,
+    on_invite_status,
+    set_on_invite_status,
+    onInviteStatus
+);
+hook_property!(Hook::Error, on_error, set_on_error, onError);

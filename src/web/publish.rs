@@ -74,8 +74,13 @@ pub(super) fn or_default(v: JsValue, default: bool) -> JsValue {
     }
 }
 
-/// The stream to publish: the app's own, the screen, or camera and microphone.
-async fn capture(options: &JsValue, screen: bool) -> Result<(MediaStream, bool), SdkError> {
+/// The stream to publish: the app's own, the screen, or camera and microphone (the
+/// camera unless `video` is false, or absent in an audio call).
+async fn capture(
+    options: &JsValue,
+    screen: bool,
+    audio_call: bool,
+) -> Result<(MediaStream, bool), SdkError> {
     if options.is_instance_of::<MediaStream>() {
         return Ok((options.clone().unchecked_into(), false));
     }
@@ -92,7 +97,7 @@ async fn capture(options: &JsValue, screen: bool) -> Result<(MediaStream, bool),
     } else {
         let c = MediaStreamConstraints::new();
         c.set_audio(&or_default(convert::get(options, "audio"), true));
-        c.set_video(&or_default(convert::get(options, "video"), true));
+        c.set_video(&or_default(convert::get(options, "video"), !audio_call));
         devices.get_user_media_with_constraints(&c)
     }
     .map_err(|e| js_err("could not open the camera or microphone", e))?;
@@ -164,7 +169,8 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
             ));
         }
     }
-    let (stream, owns_tracks) = capture(&options, screen).await?;
+    let audio_call = shared.borrow().core.audio_call(&confr_id);
+    let (stream, owns_tracks) = capture(&options, screen, audio_call).await?;
     let handle = Object::new();
     let _ = Reflect::set(&handle, &"rtcId".into(), &spec.rtc_id.as_str().into());
     let _ = Reflect::set(&handle, &"stream".into(), &stream);

@@ -25,8 +25,13 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
         Some(id) => id,
         None => shared.borrow_mut().core.next_rtc_id(),
     };
-    // A live-pusher sends both unless the app says otherwise.
-    let wanted = |key| convert::get(&options, key) != JsValue::FALSE;
+    // A live-pusher sends both unless the app says otherwise, or (video) unless this
+    // is an audio call.
+    let audio_call = shared.borrow().core.audio_call(&confr_id);
+    let wanted = |key, default: bool| match convert::get(&options, key) {
+        v if v.is_undefined() => default,
+        v => v != JsValue::FALSE,
+    };
     let stream_type = match convert::get(&options, "type").as_string().as_deref() {
         Some("desktop") => StreamType::Desktop,
         _ => StreamType::Camera,
@@ -35,8 +40,8 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
         confr_id: confr_id.clone(),
         rtc_id,
         stream_type,
-        audio: wanted("audio"),
-        video: wanted("video"),
+        audio: wanted("audio", true),
+        video: wanted("video", !audio_call),
         ext: convert::ext(&convert::get(&options, "ext"))?,
     };
     push_url(&shared, confr_id, req).await

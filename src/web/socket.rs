@@ -17,6 +17,8 @@ extern "C" {
     fn send(this: &SocketLike, data: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
     fn close(this: &SocketLike) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = close)]
+    fn close_with_code(this: &SocketLike, code: u16) -> Result<(), JsValue>;
     #[wasm_bindgen(method, setter)]
     fn set_onopen(this: &SocketLike, f: Option<&Function>);
     #[wasm_bindgen(method, setter)]
@@ -38,6 +40,9 @@ pub struct JsSocket {
     _on_open: Closure<dyn FnMut(JsValue)>,
     _on_message: Closure<dyn FnMut(JsValue)>,
     _on_close: Closure<dyn FnMut(JsValue)>,
+    /// Closed with code 1000 (logout) rather than with none (a dropped link, which
+    /// the server keeps the session through).
+    normal: bool,
 }
 
 impl JsSocket {
@@ -79,6 +84,7 @@ impl JsSocket {
             _on_open: on_open,
             _on_message: on_message,
             _on_close: on_close,
+            normal: false,
         })
     }
 
@@ -90,6 +96,11 @@ impl JsSocket {
     pub fn send_on(socket: &SocketLike, text: &str) -> Result<(), JsValue> {
         socket.send(text)
     }
+
+    /// Closes with code 1000: the server ends the session at once.
+    pub fn end(mut self) {
+        self.normal = true;
+    }
 }
 
 impl Drop for JsSocket {
@@ -97,6 +108,10 @@ impl Drop for JsSocket {
         self.inner.set_onopen(None);
         self.inner.set_onmessage(None);
         self.inner.set_onclose(None);
-        let _ = self.inner.close();
+        let _ = if self.normal {
+            self.inner.close_with_code(1000)
+        } else {
+            self.inner.close()
+        };
     }
 }

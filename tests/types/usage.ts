@@ -39,6 +39,39 @@ async function meeting(token: string): Promise<void> {
     console.log((e as EmediaError).code === -101);
   }
 
+  // Presence and calls.
+  const statuses = await mgr.getUserStatus(['bob']);
+  console.log(statuses[0].status === 2, statuses[0].dnd);
+  await mgr.startUserStatusNotify();
+  mgr.onUserStatusChanged = ({ userId, status }) => console.log(userId, status === 0);
+  await mgr.setDNDStatus(1);
+  const busy: boolean = await mgr.isBusy();
+  mgr.onInvited = async (inv) => {
+    if (inv.callType === 'audio' && !busy) {
+      const conf = await mgr.accept(inv.callId);
+      console.log(conf.confrId === inv.confrId, inv.userIdList.length, inv.isFromGroup);
+    } else {
+      await mgr.reject(inv.callId);
+    }
+  };
+  mgr.onNoResp = (userId, code) => console.log(userId, code === -601);
+  mgr.onGroupCallInviteeListUpdate = (ids, callId) => console.log(ids.length, callId);
+  mgr.onError = (code, message) => console.log(code === -604, message);
+  const called = await mgr.call('bob', { type: 'audio', timeout: 1.5, ext: { topic: 'x' } });
+  console.log(called.conference?.role);
+  await mgr.groupCall(['carol', 'dave'], { callId: called.callId });
+  await mgr.hangup(called.callId);
+  const inviteId: string = await mgr.inviteToConference(room.confrId, 'erin', { why: 1 }, 20);
+  mgr.onInviteStatus = (id, status) => console.log(id === inviteId, status === 4);
+  await mgr.cancelInvite(inviteId);
+  await mgr.logout();
+
+  // @ts-expect-error: a call is video or audio
+  await mgr.call('bob', { type: 'fax' });
+  // @ts-expect-error: groupCall takes a list of users
+  await mgr.groupCall('bob');
+  // @ts-expect-error: invite statuses are 0 to 4
+  mgr.onInviteStatus = (_id: string, status: 5) => status;
   // @ts-expect-error: a role that is not 1, 3 or 7
   await mgr.grantRole(room.confrId, ['bob'], 5);
   // @ts-expect-error: confrType must be 10, 11 or 12
