@@ -46,35 +46,16 @@ impl<'de> de::Deserializer<'de> for Value {
     type Error = Mismatch;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
-        let v = self.0;
-        if let Some(b) = v.as_bool() {
-            return visitor.visit_bool(b);
+        match classify(self.0) {
+            Kind::Bool(b) => visitor.visit_bool(b),
+            Kind::Unsigned(n) => visitor.visit_u64(n),
+            Kind::Signed(n) => visitor.visit_i64(n),
+            Kind::Float(n) => visitor.visit_f64(n),
+            Kind::Str(s) => visitor.visit_string(s),
+            Kind::Seq(items) => visitor.visit_seq(items),
+            Kind::Map(fields) => visitor.visit_map(fields),
+            Kind::Unit => visitor.visit_unit(),
         }
-        if let Some(n) = v.as_f64() {
-            // JSON has one number type; integers go to the integer visitors, which
-            // check their own ranges.
-            return match n {
-                n if n.fract() != 0.0 || !n.is_finite() => visitor.visit_f64(n),
-                n if n >= 0.0 => visitor.visit_u64(n as u64),
-                n => visitor.visit_i64(n as i64),
-            };
-        }
-        if let Some(s) = v.as_string() {
-            return visitor.visit_string(s);
-        }
-        if Array::is_array(&v) {
-            let items = Array::from(&v);
-            return visitor.visit_seq(Items { items, at: 0 });
-        }
-        if v.is_object() {
-            let keys = Object::keys(v.unchecked_ref::<Object>());
-            return visitor.visit_map(Fields {
-                object: v,
-                keys,
-                at: 0,
-            });
-        }
-        visitor.visit_unit()
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
@@ -100,30 +81,166 @@ impl<'de> de::Deserializer<'de> for Value {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Mismatch> {
-        let v = self.0;
-        if let Some(tag) = v.as_string() {
-            return visitor.visit_enum(Tagged {
-                tag,
-                value: JsValue::UNDEFINED,
-            });
+        visitor.visit_enum(tagged(self.0)?)
+    }
+
+    // Each type asks for what it expects and gets only that visitor method called: a
+    // visitor's other methods (a struct's `visit_seq`, a field name's `visit_u64`)
+    // are then never referenced and never reach the wasm.
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        visitor.visit_bool(self.0.as_bool().ok_or(Mismatch)?)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        visitor.visit_string(self.0.as_string().ok_or(Mismatch)?)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        match classify(self.0) {
+            Kind::Seq(items) => visitor.visit_seq(items),
+            _ => Err(Mismatch),
         }
-        if !v.is_object() {
-            return Err(Mismatch);
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        match classify(self.0) {
+            Kind::Map(fields) => visitor.visit_map(fields),
+            _ => Err(Mismatch),
         }
-        let keys = Object::keys(v.unchecked_ref::<Object>());
-        let tag = keys.get(0);
-        match (keys.length(), tag.as_string()) {
-            (1, Some(name)) => {
-                let value = Reflect::get(&v, &tag).map_err(|_| Mismatch)?;
-                visitor.visit_enum(Tagged { tag: name, value })
-            }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Mismatch> {
+        self.deserialize_map(visitor)
+    }
+
+    /// An unknown field's value: nothing to read.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        match classify(self.0) {
+            Kind::Unsigned(n) => visitor.visit_u64(n),
+            _ => Err(Mismatch),
+        }
+    }
+
+    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        match classify(self.0) {
+            Kind::Unsigned(n) => visitor.visit_u64(n),
+            Kind::Signed(n) => visitor.visit_i64(n),
             _ => Err(Mismatch),
         }
     }
 
     forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
-        byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        i128 u128 f32 f64 char bytes byte_buf unit unit_struct tuple tuple_struct
+    }
+}
+
+/// What a parsed value is. Worked out here, once, rather than in `deserialize_any`,
+/// which is instantiated for every visitor type of the protocol: each instance is
+/// then only the dispatch below (BENCHMARKS.md, size budget).
+enum Kind {
+    Bool(bool),
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+    Str(String),
+    Seq(Items),
+    Map(Fields),
+    Unit,
+}
+
+#[inline(never)]
+fn classify(v: JsValue) -> Kind {
+    if let Some(b) = v.as_bool() {
+        return Kind::Bool(b);
+    }
+    if let Some(n) = v.as_f64() {
+        // JSON has one number type; integers go to the integer visitors, which
+        // check their own ranges.
+        return match n {
+            n if n.fract() != 0.0 || !n.is_finite() => Kind::Float(n),
+            n if n >= 0.0 => Kind::Unsigned(n as u64),
+            n => Kind::Signed(n as i64),
+        };
+    }
+    if let Some(s) = v.as_string() {
+        return Kind::Str(s);
+    }
+    if Array::is_array(&v) {
+        let items = Array::from(&v);
+        return Kind::Seq(Items { items, at: 0 });
+    }
+    if v.is_object() {
+        let keys = Object::keys(v.unchecked_ref::<Object>());
+        return Kind::Map(Fields {
+            object: v,
+            keys,
+            at: 0,
+        });
+    }
+    Kind::Unit
+}
+
+/// An externally tagged enum value: `"variant"`, or `{"variant": value}`.
+#[inline(never)]
+fn tagged(v: JsValue) -> Result<Tagged, Mismatch> {
+    if let Some(tag) = v.as_string() {
+        return Ok(Tagged {
+            tag,
+            value: JsValue::UNDEFINED,
+        });
+    }
+    if !v.is_object() {
+        return Err(Mismatch);
+    }
+    let keys = Object::keys(v.unchecked_ref::<Object>());
+    let tag = keys.get(0);
+    match (keys.length(), tag.as_string()) {
+        (1, Some(name)) => {
+            let value = Reflect::get(&v, &tag).map_err(|_| Mismatch)?;
+            Ok(Tagged { tag: name, value })
+        }
+        _ => Err(Mismatch),
     }
 }
 
