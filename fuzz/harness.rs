@@ -7,8 +7,9 @@
 //! (from the repository root; the long run is `scripts/fuzz.sh`).
 
 use emedia_protocol::{
-    CallType, ClientMessage, ConferenceConfig, ConferenceId, ConfrType, ErrorCode, Event,
-    ReplyBody, Request, Response, Role, ServerMessage, StreamId, StreamType, PROTOCOL_VERSION,
+    CallType, ClientMessage, ConferenceConfig, ConferenceId, ConfrType, DataFrame, ErrorCode,
+    Event, MemberId, ReplyBody, Request, Response, Role, RoomMsg, ServerMessage, StreamId,
+    StreamType, PROTOCOL_VERSION,
 };
 use emedia_server::auth::Keys;
 use emedia_server::core::{
@@ -334,9 +335,13 @@ impl Sim {
             3 => {
                 let conn = self.conn(slot);
                 if p.flag() {
-                    self.core.handle_binary(conn, self.now);
+                    let frame = data_frame(&mut p);
+                    self.core.handle_binary(conn, frame.into(), self.now);
                     let own = self.drain(Some(Frame { conn, rid: None }));
-                    self.check_answered(conn, own, None, "a binary frame");
+                    // A valid chunk or ack is passed on and not answered.
+                    if own > 0 {
+                        self.check_answered(conn, own, None, "a binary frame");
+                    }
                 } else {
                     self.core.handle_alive(conn, self.now);
                     self.drain(None);
@@ -476,14 +481,15 @@ impl Sim {
         }
     }
 
-    /// Kind 13: a keepalive, or presence, calls and invitations.
+    /// Kind 13: a keepalive, presence, calls and invitations, or issue 8's requests.
     fn call_request(&self, slot: usize, p: &mut Bytes) -> Request {
         let pools = &self.pools;
         // u0..u3 are the slots' users; u4 never logs in.
         let user = |p: &mut Bytes| format!("u{}", p.byte() as usize % (SLOTS + 1));
         let call_id = |p: &mut Bytes| p.pick(&pools.calls);
         let timeout_ms = |p: &mut Bytes| p.flag().then(|| u64::from(p.byte()) * 50);
-        match p.byte() % 10 {
+        match p.byte() % 20 {
+            10..=19 => interaction_request(p, &user, pools),
             0 => Request::Ping,
             1 => Request::Heartbeat {
                 received: p.near(self.slots[slot].events),
@@ -729,6 +735,7 @@ impl Sim {
                                 slot.events += 1;
                             }
                         }
+                        Outbound::Data(_) => {}
                         Outbound::Reply { rid, body } => {
                             self.learn_session(to, &body);
                             if own == 0 && answers(frame, to, rid, &body) {
@@ -782,7 +789,10 @@ impl Sim {
             to.0 < self.next_conn && !self.dead.contains(&to),
             "{msg:?} sent to {to:?}, which is closed or unknown"
         );
-        let text = msg.to_json().expect("server messages encode");
+        let Some(text) = msg.to_json() else {
+            return; // a data-transfer frame, passed on as it came
+        };
+        let text = text.expect("server messages encode");
         let back: ServerMessage =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text} does not decode: {e}"));
         let same = match (&back, msg) {
@@ -897,4 +907,119 @@ fn answers(frame: Option<Frame>, to: ConnId, rid: u32, body: &ReplyBody) -> bool
     let refused_unread =
         rid == 0 && matches!(body, ReplyBody::Err(e) if e.code == ErrorCode::ClientNotSupported);
     f.conn == to && (f.rid.is_none() || f.rid == Some(rid) || refused_unread)
+}
+
+/// A binary frame: garbage, or a chunk or ack of one of the first few transfers.
+fn data_frame(p: &mut Bytes) -> Vec<u8> {
+    let transfer = 1 + u32::from(p.byte() % 4);
+    let value = u64::from(p.byte()) * 1024;
+    let header = match p.byte() % 3 {
+        0 => return p.text().into_bytes(),
+        1 => DataFrame::Chunk {
+            transfer,
+            offset: value,
+        },
+        _ => DataFrame::Ack {
+            transfer,
+            received: value,
+        },
+    };
+    let mut frame = header.header().to_vec();
+    if matches!(header, DataFrame::Chunk { .. }) {
+        frame.resize(frame.len() + usize::from(p.byte()) * 4, 0xAB);
+    }
+    frame
+}
+
+/// Messages, transfers, requests to speak, mutes, attributes, room information, PK.
+fn interaction_request(
+    p: &mut Bytes,
+    user: &dyn Fn(&mut Bytes) -> String,
+    pools: &Pools,
+) -> Request {
+    let confr_id = |p: &mut Bytes| ConferenceId(p.pick(&pools.confrs));
+    match p.byte() % 14 {
+        0 => Request::SendRoomMsg {
+            confr_id: confr_id(p),
+            msg: if p.flag() {
+                RoomMsg::Text(p.text())
+            } else {
+                RoomMsg::Custom {
+                    cmd: p.text(),
+                    msg: p.text(),
+                }
+            },
+        },
+        1 => Request::SendCmd {
+            to: user(p),
+            data: p.text(),
+        },
+        2 => Request::SendData {
+            to: user(p),
+            size: u64::from(p.byte()) * 512,
+            name: p.maybe_text(),
+        },
+        3 => Request::CancelTransfer {
+            transfer_id: 1 + u32::from(p.byte() % 4),
+        },
+        4 => Request::RequestToTalker {
+            confr_id: confr_id(p),
+            reason: p.maybe_text(),
+        },
+        5 => Request::AnswerTalkerRequest {
+            confr_id: confr_id(p),
+            member_id: MemberId(p.pick(&pools.members)),
+            agree: p.flag(),
+        },
+        6 => Request::Mute {
+            confr_id: confr_id(p),
+            member: p.pick(&pools.members),
+            muted: p.flag(),
+        },
+        7 => Request::MuteAll {
+            confr_id: confr_id(p),
+            muted: p.flag(),
+        },
+        8 => Request::RequestRoomPk {
+            confr_id: confr_id(p),
+            target_confr_id: confr_id(p),
+            target_user: user(p),
+        },
+        9 => Request::AnswerRoomPk {
+            confr_id: confr_id(p),
+            from_confr_id: confr_id(p),
+            agree: p.flag(),
+        },
+        10 => Request::QuitRoomPk {
+            confr_id: confr_id(p),
+        },
+        11 => {
+            if p.flag() {
+                Request::SetConferenceAttrs {
+                    confr_id: confr_id(p),
+                    key: p.text(),
+                    val: p.text(),
+                }
+            } else {
+                Request::DeleteConferenceAttrs {
+                    confr_id: confr_id(p),
+                    key: p.text(),
+                }
+            }
+        }
+        12 => Request::GetRoomInfos {
+            confr_ids: (0..p.byte() % 3).map(|_| confr_id(p)).collect(),
+        },
+        _ => {
+            if p.flag() {
+                Request::GetAnchorList {
+                    confr_id: confr_id(p),
+                }
+            } else {
+                Request::GetAudienceList {
+                    confr_id: confr_id(p),
+                }
+            }
+        }
+    }
 }

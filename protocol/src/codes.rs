@@ -79,6 +79,19 @@ numeric_enum! {
         AlreadyAnswered = -603,
         /// You are not in this call (or did not send this invitation).
         NotInCall = -604,
+        /// A message, attribute or transfer is over its size limit.
+        TooLarge = -701,
+        /// The user is not in a conference with you (or is unknown).
+        NotInConference = -702,
+        /// A data chunk out of order, duplicated, beyond the transfer's size or window,
+        /// or an ack of bytes never sent.
+        BadChunk = -703,
+        /// No such transfer: it ended, was cancelled, or is not yours.
+        TransferNotFound = -704,
+        /// A room is already in a PK, or has one pending.
+        PkBusy = -705,
+        /// No such request (to speak, or for a PK), or it was answered already.
+        RequestNotFound = -706,
         /// Client side only: the network to the server failed.
         Network = -9527,
     }
@@ -147,6 +160,12 @@ impl ErrorCode {
             ErrorCode::CallNotFound => "no such call or invitation",
             ErrorCode::AlreadyAnswered => "already answered",
             ErrorCode::NotInCall => "you are not in this call",
+            ErrorCode::TooLarge => "over the size limit",
+            ErrorCode::NotInConference => "the user is not in a conference with you",
+            ErrorCode::BadChunk => "data chunk out of order or out of bounds",
+            ErrorCode::TransferNotFound => "no such transfer",
+            ErrorCode::PkBusy => "a PK is already running or pending",
+            ErrorCode::RequestNotFound => "no such request",
             ErrorCode::Network => "network failure",
         }
     }

@@ -11,12 +11,17 @@
 mod calls;
 mod codes;
 mod ids;
+mod interaction;
 mod messages;
 mod model;
 
 pub use calls::{CallProgress, CallType, Invitation, InviteStatus, UserState, UserStatus};
 pub use codes::{ErrorCode, ExitReason, MemberExitReason};
 pub use ids::{ConferenceId, MemberId, StreamId};
+pub use interaction::{
+    Attrs, DataFrame, RoomInfo, RoomMsg, MAX_ATTRS, MAX_ATTR_KEY_BYTES, MAX_ATTR_VALUE_BYTES,
+    MAX_MESSAGE_BYTES, MAX_TRANSFER_BYTES,
+};
 pub use messages::{
     ClientMessage, ErrorBody, Event, Joined, ReplyBody, Request, Response, ServerMessage,
 };

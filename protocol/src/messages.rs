@@ -3,6 +3,7 @@
 use crate::calls::{CallProgress, CallType, Invitation, InviteStatus, UserStatus};
 use crate::codes::{ErrorCode, ExitReason, MemberExitReason};
 use crate::ids::{ConferenceId, MemberId, StreamId};
+use crate::interaction::{Attrs, RoomInfo, RoomMsg};
 use crate::model::{
     ConferenceConfig, ConferenceInfo, ConfrType, Member, Role, StreamInfo, StreamType,
 };
@@ -223,6 +224,88 @@ pub enum Request {
     CancelInvite {
         invite_id: String,
     },
+    /// To every other member of the conference, in send order.
+    SendRoomMsg {
+        confr_id: ConferenceId,
+        msg: RoomMsg,
+    },
+    /// A small message to a user who is in a conference with you (`sendCmd`).
+    SendCmd {
+        to: String,
+        data: String,
+    },
+    /// Starts a transfer of `size` bytes to a user who is in a conference with you: a
+    /// file when it has a `name`. Answered with `TransferStarted`; the bytes follow in
+    /// binary [`crate::DataFrame`]s.
+    SendData {
+        to: String,
+        size: u64,
+        #[serde(default)]
+        name: Option<String>,
+    },
+    /// Either end stops a transfer; the other end gets `transfer_cancelled`.
+    CancelTransfer {
+        transfer_id: u32,
+    },
+    /// An AUDIENCE member asks the ADMINs to become a TALKER.
+    RequestToTalker {
+        confr_id: ConferenceId,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// An ADMIN answers `talker_requested`.
+    AnswerTalkerRequest {
+        confr_id: ConferenceId,
+        member_id: MemberId,
+        agree: bool,
+    },
+    /// An ADMIN mutes (or unmutes) one member, by member id or user name.
+    Mute {
+        confr_id: ConferenceId,
+        member: String,
+        muted: bool,
+    },
+    /// An ADMIN mutes (or unmutes) every member but the ADMINs, now and later joiners.
+    MuteAll {
+        confr_id: ConferenceId,
+        muted: bool,
+    },
+    /// An ADMIN asks `target_user`, an ADMIN of `target_confr_id`, for a cross-room PK.
+    RequestRoomPk {
+        confr_id: ConferenceId,
+        target_confr_id: ConferenceId,
+        target_user: String,
+    },
+    /// The asked ADMIN answers `room_pk_requested`.
+    AnswerRoomPk {
+        confr_id: ConferenceId,
+        from_confr_id: ConferenceId,
+        agree: bool,
+    },
+    /// Either room's ADMIN ends the PK.
+    QuitRoomPk {
+        confr_id: ConferenceId,
+    },
+    SetConferenceAttrs {
+        confr_id: ConferenceId,
+        key: String,
+        val: String,
+    },
+    DeleteConferenceAttrs {
+        confr_id: ConferenceId,
+        key: String,
+    },
+    GetRoomInfos {
+        confr_ids: Vec<ConferenceId>,
+    },
+    /// ADMINs and TALKERs, in join order.
+    GetAnchorList {
+        confr_id: ConferenceId,
+    },
+    /// AUDIENCE members, in join order; for ADMINs only.
+    GetAudienceList {
+        confr_id: ConferenceId,
+    },
 }
 
 impl Request {
@@ -245,7 +328,19 @@ impl Request {
             | Request::SubscriptionReady { confr_id, .. }
             | Request::RestartIce { confr_id, .. }
             | Request::SetMedia { confr_id, .. }
-            | Request::InviteToConference { confr_id, .. } => Some(confr_id),
+            | Request::InviteToConference { confr_id, .. }
+            | Request::SendRoomMsg { confr_id, .. }
+            | Request::RequestToTalker { confr_id, .. }
+            | Request::AnswerTalkerRequest { confr_id, .. }
+            | Request::Mute { confr_id, .. }
+            | Request::MuteAll { confr_id, .. }
+            | Request::RequestRoomPk { confr_id, .. }
+            | Request::AnswerRoomPk { confr_id, .. }
+            | Request::QuitRoomPk { confr_id }
+            | Request::SetConferenceAttrs { confr_id, .. }
+            | Request::DeleteConferenceAttrs { confr_id, .. }
+            | Request::GetAnchorList { confr_id }
+            | Request::GetAudienceList { confr_id } => Some(confr_id),
             Request::Auth { .. }
             | Request::GetUserStatus { .. }
             | Request::UserStatusNotify { .. }
@@ -255,6 +350,10 @@ impl Request {
             | Request::Reject { .. }
             | Request::Hangup { .. }
             | Request::CancelInvite { .. }
+            | Request::SendCmd { .. }
+            | Request::SendData { .. }
+            | Request::CancelTransfer { .. }
+            | Request::GetRoomInfos { .. }
             | Request::CreateConference { .. }
             | Request::JoinRoom { .. }
             | Request::Ping
@@ -362,6 +461,15 @@ pub enum Response {
     InviteSent {
         invite_id: String,
     },
+    /// `send_data` accepted: send chunks of at most `chunk_bytes`, never more than
+    /// `window_bytes` ahead of the receiver's last ack.
+    TransferStarted {
+        transfer_id: u32,
+        chunk_bytes: u32,
+        window_bytes: u32,
+    },
+    RoomInfos(Vec<RoomInfo>),
+    Members(Vec<Member>),
 }
 
 /// The answer to a join: who you are in the conference and who is already there.
@@ -383,6 +491,12 @@ pub struct Joined {
     /// The streams already published, in publish order.
     #[serde(default)]
     pub streams: Vec<StreamInfo>,
+    /// The conference's attributes.
+    #[serde(default)]
+    pub attrs: Attrs,
+    /// Whether an ADMIN has muted you (`mute`, or `mute_all` for everyone but ADMINs).
+    #[serde(default)]
+    pub muted: bool,
 }
 
 /// A state change pushed to the members it concerns, in the order it happened.
@@ -414,11 +528,15 @@ pub enum Event {
         confr_id: ConferenceId,
         reason: ExitReason,
     },
+    /// `member`: the publisher, when it is a member of another room (a PK host).
     StreamAdded {
         confr_id: ConferenceId,
         stream: StreamInfo,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        member: Option<Member>,
     },
-    /// The stream ended: unpublished, or its publisher left or lost the right to publish.
+    /// The stream ended: unpublished, or its publisher left or lost the right to publish,
+    /// or the PK that brought it ended.
     StreamRemoved {
         confr_id: ConferenceId,
         stream: StreamInfo,
@@ -454,6 +572,60 @@ pub enum Event {
         invite_id: String,
         status: InviteStatus,
     },
+    RoomMsg {
+        confr_id: ConferenceId,
+        from: Member,
+        msg: RoomMsg,
+    },
+    /// `sendCmd` from user `from`.
+    CmdData { from: String, data: String },
+    /// User `from` starts sending you `size` bytes (a file when it has a `name`); the
+    /// chunks follow as binary frames, and you acknowledge them.
+    DataIncoming {
+        transfer_id: u32,
+        from: String,
+        size: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// The other end cancelled the transfer, or left.
+    TransferCancelled { transfer_id: u32 },
+    /// To ADMINs: an AUDIENCE member asks to become a TALKER.
+    TalkerRequested {
+        confr_id: ConferenceId,
+        applicant: Member,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// To the applicant: an ADMIN's answer (on agreement `role_changed` came first).
+    TalkerRequestAnswered { confr_id: ConferenceId, agree: bool },
+    /// An ADMIN muted or unmuted you: your audio is off (`aoff`) while muted.
+    Muted { confr_id: ConferenceId, muted: bool },
+    ConfrAttrsUpdated {
+        confr_id: ConferenceId,
+        attrs: Attrs,
+    },
+    /// To the asked ADMIN: `from` (an ADMIN of `from_confr_id`) asks for a PK.
+    RoomPkRequested {
+        confr_id: ConferenceId,
+        from: Member,
+        from_confr_id: ConferenceId,
+    },
+    /// To the asking ADMIN: `target_confr_id` refused, or its ADMIN left first.
+    RoomPkRefused {
+        confr_id: ConferenceId,
+        target_confr_id: ConferenceId,
+    },
+    /// To every member of both rooms; the other host's streams follow as `stream_added`.
+    RoomPkStarted {
+        confr_id: ConferenceId,
+        other_confr_id: ConferenceId,
+    },
+    /// To every member of both rooms, after the foreign streams' `stream_removed`.
+    RoomPkEnded {
+        confr_id: ConferenceId,
+        other_confr_id: ConferenceId,
+    },
 }
 
 impl Event {
@@ -468,13 +640,25 @@ impl Event {
             | Event::StreamAdded { confr_id, .. }
             | Event::StreamRemoved { confr_id, .. }
             | Event::StreamUpdated { confr_id, .. }
-            | Event::SubscriptionsLost { confr_id } => confr_id,
+            | Event::SubscriptionsLost { confr_id }
+            | Event::RoomMsg { confr_id, .. }
+            | Event::TalkerRequested { confr_id, .. }
+            | Event::TalkerRequestAnswered { confr_id, .. }
+            | Event::Muted { confr_id, .. }
+            | Event::ConfrAttrsUpdated { confr_id, .. }
+            | Event::RoomPkRequested { confr_id, .. }
+            | Event::RoomPkRefused { confr_id, .. }
+            | Event::RoomPkStarted { confr_id, .. }
+            | Event::RoomPkEnded { confr_id, .. } => confr_id,
             Event::UserStatusChanged(_)
             | Event::Invited(_)
             | Event::CallProgress { .. }
             | Event::CallEnded { .. }
             | Event::InviteeListUpdated { .. }
-            | Event::InviteStatus { .. } => return None,
+            | Event::InviteStatus { .. }
+            | Event::CmdData { .. }
+            | Event::DataIncoming { .. }
+            | Event::TransferCancelled { .. } => return None,
         })
     }
 }

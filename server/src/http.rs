@@ -269,6 +269,7 @@ async fn write_queued<S: Sink<Message> + Unpin>(
 fn message_of(out: Outgoing) -> Message {
     match out {
         Outgoing::Text(t) => Message::Text(t),
+        Outgoing::Binary(b) => Message::Binary(b),
         Outgoing::Close(code, reason) => close_frame(code, reason),
     }
 }
@@ -284,8 +285,11 @@ async fn read_frames(hub: &Hub, conn: ConnId, rx: &mut SplitStream<WebSocket>) -
     while let Some(msg) = rx.next().await {
         let text = match msg {
             Ok(Message::Text(t)) => t,
-            Ok(Message::Binary(_)) => {
-                hub.binary(conn);
+            Ok(Message::Binary(frame)) => {
+                if frame.len() > MAX_FRAME_BYTES {
+                    return End::Refused(CLOSE_TOO_BIG, "frame too large");
+                }
+                hub.binary(conn, frame);
                 continue;
             }
             Ok(Message::Close(frame)) => {

@@ -17,6 +17,8 @@ use tokio::sync::{mpsc, Notify};
 pub enum Outgoing {
     /// Shared: one broadcast event is the same bytes for every member.
     Text(Utf8Bytes),
+    /// A data-transfer chunk or ack.
+    Binary(bytes::Bytes),
     /// Send a close frame and stop.
     Close(u16, &'static str),
 }
@@ -131,10 +133,10 @@ impl Hub {
         self.timers_changed.notify_one();
     }
 
-    /// A binary frame: signaling is JSON text, so it is refused like any bad request.
-    pub fn binary(&self, conn: ConnId) {
+    /// A binary frame: a data transfer's chunk or ack.
+    pub fn binary(&self, conn: ConnId, frame: bytes::Bytes) {
         let mut inner = self.lock();
-        inner.core.handle_binary(conn, now_ms());
+        inner.core.handle_binary(conn, frame, now_ms());
         inner.flush();
     }
 
@@ -226,11 +228,18 @@ impl Inner {
                     let Some(tx) = self.senders.get(&to) else {
                         continue;
                     };
+                    if let Outbound::Data(frame) = msg {
+                        drop(tx.send(Outgoing::Binary(frame)));
+                        continue;
+                    }
                     let text = match (&msg, &last) {
                         (Outbound::Event(e), Some((seen, text))) if Arc::ptr_eq(e, seen) => {
                             Ok(text.clone())
                         }
-                        _ => msg.to_json().map(Utf8Bytes::from),
+                        _ => msg
+                            .to_json()
+                            .expect("binary frames are sent above")
+                            .map(Utf8Bytes::from),
                     };
                     match text {
                         Ok(text) => {

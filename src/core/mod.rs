@@ -691,7 +691,7 @@ impl Client {
                     failed: None,
                 }
             }
-            Event::StreamAdded { confr_id, stream } => {
+            Event::StreamAdded { confr_id, stream, .. } => {
                 conf.upsert_stream(stream.clone());
                 SdkEvent::StreamAdded {
                     confr_id,
@@ -729,7 +729,20 @@ impl Client {
             | Event::CallProgress { .. }
             | Event::CallEnded { .. }
             | Event::InviteeListUpdated { .. }
-            | Event::InviteStatus { .. } => return,
+            | Event::InviteStatus { .. }
+            | Event::CmdData { .. }
+            | Event::DataIncoming { .. }
+            | Event::TransferCancelled { .. } => return,
+            // In-conference interaction (issue 8): not surfaced by the SDK yet.
+            Event::RoomMsg { .. }
+            | Event::TalkerRequested { .. }
+            | Event::TalkerRequestAnswered { .. }
+            | Event::Muted { .. }
+            | Event::ConfrAttrsUpdated { .. }
+            | Event::RoomPkRequested { .. }
+            | Event::RoomPkRefused { .. }
+            | Event::RoomPkStarted { .. }
+            | Event::RoomPkEnded { .. } => return,
         };
         self.events.push(out);
     }

@@ -8,10 +8,10 @@ use super::outbox::Outbox;
 use super::sessions::SessionId;
 use super::streams::Streams;
 use emedia_protocol::{
-    ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, Event, Member, MemberExitReason,
-    MemberId, Role,
+    Attrs, ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, Event, Member,
+    MemberExitReason, MemberId, Role,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
@@ -39,6 +39,18 @@ pub struct Conference {
     /// User → (role, when) of the last grantRole, which outranks older tickets.
     grants: HashMap<String, (Role, u64)>,
     pub streams: Streams,
+    /// `setConferenceAttrs`: every member sees them, joiners get them.
+    pub attrs: Attrs,
+    /// Members an ADMIN muted one by one (`moderation.rs`).
+    pub muted: HashSet<MemberId>,
+    /// `muteAll`: every member but the ADMINs is muted, later joiners too.
+    pub mute_all: bool,
+    /// The members who were last told they are muted.
+    pub muted_told: HashSet<MemberId>,
+    /// AUDIENCE members waiting for an answer to `requestToTalker`, oldest first.
+    pub talker_requests: Vec<MemberId>,
+    /// The room this one is in a PK with (`pk.rs`).
+    pub pk: Option<super::pk::Pk>,
 }
 
 fn can_see(viewer: Role, subject: Role) -> bool {
@@ -64,6 +76,12 @@ impl Conference {
             kicked: HashMap::new(),
             grants: HashMap::new(),
             streams: Streams::default(),
+            attrs: Attrs::new(),
+            muted: HashSet::new(),
+            mute_all: false,
+            muted_told: HashSet::new(),
+            talker_requests: Vec::new(),
+            pk: None,
         }
     }
 
@@ -73,6 +91,19 @@ impl Conference {
             None => true,
             Some(p) => bool::from(p.as_bytes().ct_eq(given.unwrap_or("").as_bytes())),
         }
+    }
+
+    pub fn has_password(&self) -> bool {
+        self.password.is_some()
+    }
+
+    /// Members whose role passes `pred`, in join order.
+    pub fn members_where(&self, pred: impl Fn(Role) -> bool) -> Vec<Member> {
+        self.seats
+            .iter()
+            .filter(|s| pred(s.member.role))
+            .map(|s| s.member.clone())
+            .collect()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -101,6 +132,16 @@ impl Conference {
 
     fn index_of(&self, id: &MemberId) -> Option<usize> {
         self.seats.iter().position(|s| &s.member.id == id)
+    }
+
+    /// Whether an ADMIN's mute holds for this member now.
+    pub fn is_muted(&self, member: &Member) -> bool {
+        self.muted.contains(&member.id) || (self.mute_all && member.role != Role::Admin)
+    }
+
+    /// The earliest ADMIN present.
+    pub fn owner(&self) -> Option<&Seat> {
+        self.seats.iter().find(|s| s.member.role == Role::Admin)
     }
 
     pub fn talker_count(&self) -> usize {
@@ -191,6 +232,9 @@ impl Conference {
         out: &mut Outbox,
     ) -> Option<Seat> {
         let seat = self.seats.remove(self.index_of(id)?);
+        self.muted.remove(id);
+        self.muted_told.remove(id);
+        self.talker_requests.retain(|m| m != id);
         // A user's newer seat (it replaced this one) keeps its entry.
         if self.users.get(&seat.member.name) == Some(&seat.session) {
             self.users.remove(&seat.member.name);

@@ -14,14 +14,19 @@ mod calls;
 mod conference;
 mod ice_restart;
 mod media;
+mod messaging;
+mod moderation;
 mod outbox;
+mod pk;
 mod presence;
 mod publishing;
+mod room_info;
 mod rtmp;
 mod sessions;
 mod store;
 mod streams;
 mod subscribing;
+mod transfers;
 mod validate;
 
 pub use conference::{Conference, Seat};
@@ -107,6 +112,10 @@ pub struct Core<S: ConferenceStore = MemoryStore> {
     calls: calls::Calls,
     /// Who is online, and who listens for it (`presence.rs`).
     presence: presence::Presence,
+    /// Data transfers between users (`transfers.rs`).
+    transfers: transfers::Transfers,
+    /// PK requests waiting for the asked ADMIN (`pk.rs`).
+    pk_requests: Vec<pk::PkRequest>,
     out: Outbox,
 }
 
@@ -134,6 +143,8 @@ impl<S: ConferenceStore> Core<S> {
             next_peer: 1,
             calls: calls::Calls::default(),
             presence: presence::Presence::default(),
+            transfers: transfers::Transfers::default(),
+            pk_requests: Vec::new(),
             out: Outbox::default(),
         }
     }
@@ -188,7 +199,7 @@ impl<S: ConferenceStore> Core<S> {
                 Queued::Send { to, msg } => {
                     let conn = match &msg {
                         Outbound::Event(e) => self.record_event(to, e),
-                        Outbound::Reply { .. } => self.conn_of(to),
+                        Outbound::Reply { .. } | Outbound::Data(_) => self.conn_of(to),
                     };
                     conn.map(|to| Output::Send { to, msg })
                 }
@@ -250,17 +261,24 @@ impl<S: ConferenceStore> Core<S> {
         }
     }
 
-    /// A binary frame: refused with -501 like any bad request, and nothing else happens.
-    pub fn handle_binary(&mut self, conn: ConnId, now_ms: u64) {
-        let (sid, why) = match self.admit(conn, now_ms) {
-            sessions::Admit::Handle(sid) => (
-                sid,
-                err(
-                    ErrorCode::BadRequest,
-                    "binary frames are not supported: send JSON text",
-                ),
-            ),
-            sessions::Admit::Refuse(sid) => (sid, Self::rate_refusal()),
+    /// A binary frame: a data transfer's chunk or ack (`transfers.rs`). A frame that
+    /// is not a valid one gets an error reply (id 0) and costs a rate token; nothing
+    /// else happens.
+    pub fn handle_binary(&mut self, conn: ConnId, frame: bytes::Bytes, now_ms: u64) {
+        self.handle_alive(conn, now_ms);
+        let Some(&sid) = self.conns.get(&conn) else {
+            return;
+        };
+        let refused = match self.authed(sid) {
+            Ok(()) => self.data_frame(sid, frame),
+            Err(e) => Err(e),
+        };
+        let Err(why) = refused else {
+            return;
+        };
+        let why = match self.admit(conn, now_ms) {
+            sessions::Admit::Handle(_) => why,
+            sessions::Admit::Refuse(_) => Self::rate_refusal(),
             sessions::Admit::Drop => return,
         };
         self.out.reply(sid, 0, Err(why));
@@ -491,6 +509,44 @@ impl<S: ConferenceStore> Core<S> {
             Request::Reject { call_id } => self.reject(sid, &user, &call_id, now_ms),
             Request::Hangup { call_id } => self.hangup(sid, &user, &call_id, now_ms),
             Request::CancelInvite { invite_id } => self.cancel_invite(&user, &invite_id),
+            Request::SendRoomMsg { confr_id, msg } => self.send_room_msg(sid, &confr_id, msg),
+            Request::SendCmd { to, data } => self.send_cmd(sid, &user, &to, data),
+            Request::SendData { to, size, name } => self.send_data(sid, &user, &to, size, name),
+            Request::CancelTransfer { transfer_id } => self.cancel_transfer(sid, transfer_id),
+            Request::RequestToTalker { confr_id, reason } => {
+                self.request_to_talker(sid, &confr_id, reason)
+            }
+            Request::AnswerTalkerRequest {
+                confr_id,
+                member_id,
+                agree,
+            } => self.answer_talker_request(sid, &confr_id, &member_id, agree, now_ms),
+            Request::Mute {
+                confr_id,
+                member,
+                muted,
+            } => self.mute(sid, &confr_id, &member, muted),
+            Request::MuteAll { confr_id, muted } => self.mute_all(sid, &confr_id, muted),
+            Request::RequestRoomPk {
+                confr_id,
+                target_confr_id,
+                target_user,
+            } => self.request_room_pk(sid, &confr_id, &target_confr_id, &target_user),
+            Request::AnswerRoomPk {
+                confr_id,
+                from_confr_id,
+                agree,
+            } => self.answer_room_pk(sid, &confr_id, &from_confr_id, agree),
+            Request::QuitRoomPk { confr_id } => self.quit_room_pk(sid, &confr_id),
+            Request::SetConferenceAttrs { confr_id, key, val } => {
+                self.set_attr(sid, &confr_id, key, val)
+            }
+            Request::DeleteConferenceAttrs { confr_id, key } => {
+                self.delete_attr(sid, &confr_id, &key)
+            }
+            Request::GetRoomInfos { confr_ids } => self.room_infos(sid, &confr_ids),
+            Request::GetAnchorList { confr_id } => self.anchor_list(sid, &confr_id),
+            Request::GetAudienceList { confr_id } => self.audience_list(sid, &confr_id),
             Request::Auth { .. }
             | Request::Call { .. }
             | Request::InviteToConference { .. }
@@ -761,6 +817,15 @@ impl<S: ConferenceStore> Core<S> {
         let members = conf.visible_members(j.role, Some(&member_id));
         let streams = conf.streams.live();
         let confr_type = conf.confr_type;
+        let attrs = conf.attrs.clone();
+        let muted = conf
+            .seat_of_session(sid)
+            .is_some_and(|s| conf.is_muted(&s.member));
+        if muted {
+            if let Some(conf) = self.store.get_mut(confr_id) {
+                conf.muted_told.insert(member_id.clone());
+            }
+        }
         self.empty_deadlines.retain(|(_, id)| id != confr_id);
         if let Some(s) = self.sessions.get_mut(&sid) {
             s.conferences.insert(confr_id.clone());
@@ -777,6 +842,8 @@ impl<S: ConferenceStore> Core<S> {
             created: j.created,
             members,
             streams,
+            attrs,
+            muted,
         })
     }
 
@@ -843,6 +910,8 @@ impl<S: ConferenceStore> Core<S> {
         let Some(seat) = conf.remove(&id, reason, &mut self.out) else {
             return;
         };
+        let empty = conf.is_empty();
+        self.pk_member_left(confr_id, &id, &seat.member.name);
         self.presence.touch(&seat.member.name);
         if let Some(reason) = told {
             self.out.event(
@@ -853,10 +922,11 @@ impl<S: ConferenceStore> Core<S> {
                 },
             );
         }
-        if conf.is_empty() {
+        if empty {
             tracing::info!(confr = %confr_id, "conference ended: last member left");
             if let Some(conf) = self.store.remove(confr_id) {
                 self.release_media(&conf);
+                self.pk_room_gone(confr_id, conf.pk.clone());
             }
             self.conference_gone(confr_id);
         } else {
@@ -886,6 +956,7 @@ impl<S: ConferenceStore> Core<S> {
         self.own_admin_seat(sid, confr_id)?;
         let conf = self.store.remove(confr_id).expect("checked above");
         self.release_media(&conf);
+        self.pk_room_gone(confr_id, conf.pk.clone());
         self.conference_gone(confr_id);
         for seat in conf.seats() {
             self.presence.touch(&seat.member.name);
@@ -998,6 +1069,8 @@ impl<S: ConferenceStore> Core<S> {
         }
         // An ADMIN who demoted itself may have left the conference without one.
         self.promote_if_no_admin(confr_id, &ids, now_ms);
+        // Under muteAll a new ADMIN may speak again, a former one may not.
+        self.sync_mutes(confr_id);
         Ok(Response::Done)
     }
 

@@ -32,8 +32,13 @@ pub enum Output {
 /// into a room of N is N events) and the resume buffers hold it without copies.
 #[derive(Debug, PartialEq)]
 pub enum Outbound {
-    Reply { rid: u32, body: ReplyBody },
+    Reply {
+        rid: u32,
+        body: ReplyBody,
+    },
     Event(Arc<Event>),
+    /// A binary data-transfer frame (`DataFrame`), passed on as it came.
+    Data(bytes::Bytes),
 }
 
 /// The wire shape of `ServerMessage`, borrowed from an [`Outbound`].
@@ -45,14 +50,16 @@ enum Wire<'a> {
 }
 
 impl Outbound {
-    /// The JSON text frame, exactly as `ServerMessage` serializes.
-    pub fn to_json(&self) -> serde_json::Result<String> {
-        match self {
+    /// The JSON text frame, exactly as `ServerMessage` serializes; `None` for a
+    /// binary frame.
+    pub fn to_json(&self) -> Option<serde_json::Result<String>> {
+        Some(match self {
             Outbound::Reply { rid, body } => {
                 serde_json::to_string(&Wire::Reply { rid: *rid, body })
             }
             Outbound::Event(e) => serde_json::to_string(&Wire::Event(e)),
-        }
+            Outbound::Data(_) => return None,
+        })
     }
 }
 
@@ -147,7 +154,7 @@ mod tests {
             ),
         ];
         for (outbound, message) in pairs {
-            let text = outbound.to_json().unwrap();
+            let text = outbound.to_json().unwrap().unwrap();
             assert_eq!(text, serde_json::to_string(&message).unwrap());
             assert_eq!(
                 serde_json::from_str::<ServerMessage>(&text).unwrap(),

@@ -113,14 +113,19 @@ impl<S: ConferenceStore> Core<S> {
         sdp: String,
     ) -> Result<(), ErrorBody> {
         let member = self.check_publish(sid, confr_id, &d, Some(&sdp))?;
+        let muted = self.check_not_muted(sid, confr_id).is_err();
         let stream_id = StreamId(self.new_id('S'));
         let peer = self.new_peer(confr_id);
+        let mut info = d.into_info(stream_id, member);
+        // A muted member's audio starts off; its SDK keeps the track disabled.
+        info.aoff = muted && info.audio;
         let stream = Stream {
-            info: d.into_info(stream_id, member),
+            info,
             owner: sid,
             peer: Some(peer),
             state: Negotiation::Pending { rid },
             subscribers: Vec::new(),
+            mirror: false,
         };
         if let Some(conf) = self.store.get_mut(confr_id) {
             conf.streams.insert(stream);
@@ -190,6 +195,9 @@ impl<S: ConferenceStore> Core<S> {
         voff: bool,
     ) -> Reply {
         self.own_stream(sid, confr_id, stream_id)?;
+        if !aoff {
+            self.check_not_muted(sid, confr_id)?;
+        }
         let Some(conf) = self.store.get_mut(confr_id) else {
             return Err(err(
                 ErrorCode::ConferenceNotFound,
@@ -208,6 +216,7 @@ impl<S: ConferenceStore> Core<S> {
             };
             if stream.state == Negotiation::Live {
                 conf.broadcast(event, Some(sid), &mut self.out);
+                self.mirror_changed(confr_id, stream_id, false);
             }
         }
         Ok(Response::Done)
@@ -287,11 +296,14 @@ impl<S: ConferenceStore> Core<S> {
                 sdp,
             }),
         );
+        let stream_id = info.id.clone();
         let event = Event::StreamAdded {
             confr_id: confr_id.clone(),
             stream: info,
+            member: None,
         };
         conf.broadcast(event, Some(owner), &mut self.out);
+        self.mirror_stream(confr_id, &stream_id);
     }
 
     /// Ends a stream everywhere. `except` is not told (it asked for this).
@@ -335,8 +347,9 @@ impl<S: ConferenceStore> Core<S> {
         for sub in &stream.subscribers {
             self.settle_dropped_subscription(confr_id, stream_id, sub);
         }
+        self.mirror_changed(confr_id, stream_id, true);
         // Closing the publisher also ends its routes in every subscriber connection.
-        if let Some(peer) = stream.peer {
+        if let Some(peer) = stream.peer.filter(|_| !stream.mirror) {
             self.close_peer(peer);
         }
     }
@@ -381,7 +394,8 @@ impl<S: ConferenceStore> Core<S> {
                     );
                 }
             }
-            if let Some(peer) = stream.peer {
+            // A PK mirror's source belongs to the other room.
+            if let Some(peer) = stream.peer.filter(|_| !stream.mirror) {
                 self.close_peer(peer);
             }
         }

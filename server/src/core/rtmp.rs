@@ -66,6 +66,7 @@ impl<S: ConferenceStore> Core<S> {
             peer: None,
             state: Negotiation::AwaitingPush,
             subscribers: Vec::new(),
+            mirror: false,
         };
         if let Some(conf) = self.store.get_mut(confr_id) {
             conf.streams.insert(stream);
@@ -133,6 +134,7 @@ impl<S: ConferenceStore> Core<S> {
         let event = Event::StreamAdded {
             confr_id: claims.cid.clone(),
             stream: info,
+            member: None,
         };
         conf.broadcast(event, Some(owner), &mut self.out);
         Ok(())

@@ -196,6 +196,11 @@ impl<S: ConferenceStore> Core<S> {
             return;
         };
         session.conn = None;
+        // Transfer bytes are not kept for a resume.
+        self.cancel_transfers_of(sid);
+        let Some(session) = self.sessions.get(&sid) else {
+            return;
+        };
         if ends_session || session.conferences.is_empty() {
             self.end_session(sid, MemberExitReason::Network, now_ms);
         } else {
@@ -328,6 +333,7 @@ impl<S: ConferenceStore> Core<S> {
         if let Some(conn) = session.conn {
             self.conns.remove(&conn);
         }
+        self.cancel_transfers_of(sid);
         for confr_id in session.conferences {
             self.leave_session(sid, &confr_id, reason, None, now_ms);
         }

@@ -53,6 +53,8 @@ pub struct Stream {
     pub peer: Option<PeerId>,
     pub state: Negotiation,
     pub subscribers: Vec<Subscription>,
+    /// Another room's stream shown here during a PK (`pk.rs`): `peer` is not ours.
+    pub mirror: bool,
 }
 
 /// What an SFU peer belongs to.

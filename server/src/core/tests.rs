@@ -1,7 +1,7 @@
 //! Unit tests of the sans-IO core: every operation, every error path, event order.
 
 use super::*;
-use emedia_protocol::ReplyBody;
+use emedia_protocol::{ReplyBody, RoomMsg};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -12,6 +12,8 @@ struct Harness {
     now: u64,
     next_sid: u64,
     inbox: HashMap<ConnId, Vec<Event>>,
+    /// Binary data-transfer frames each connection got.
+    data: HashMap<ConnId, Vec<bytes::Bytes>>,
     rid: u32,
     /// Commands the core sent to the SFU, in order.
     media: Vec<MediaCommand>,
@@ -27,6 +29,7 @@ impl Harness {
             now: T0,
             next_sid: 1,
             inbox: HashMap::new(),
+            data: HashMap::new(),
             rid: 0,
             media: Vec::new(),
             closed: Vec::new(),
@@ -83,6 +86,7 @@ impl Harness {
                     .entry(to)
                     .or_default()
                     .push(Arc::unwrap_or_clone(e)),
+                Outbound::Data(frame) => self.data.entry(to).or_default().push(frame),
                 Outbound::Reply { rid, body } => replies.push((
                     to,
                     rid,
@@ -248,6 +252,21 @@ fn names(events: &[Event]) -> Vec<String> {
                 format!("invitees {}", user_ids.join(","))
             }
             Event::InviteStatus { status, .. } => format!("invite status {}", status.code()),
+            Event::RoomMsg { from, msg, .. } => match msg {
+                RoomMsg::Text(t) => format!("text from {}: {t}", from.name),
+                RoomMsg::Custom { cmd, msg } => format!("custom from {}: {cmd} {msg}", from.name),
+            },
+            Event::CmdData { from, data } => format!("cmd from {from}: {data}"),
+            Event::DataIncoming { from, size, .. } => format!("data from {from}: {size}"),
+            Event::TransferCancelled { transfer_id } => format!("transfer {transfer_id} cancelled"),
+            Event::TalkerRequested { applicant, .. } => format!("asks to talk {}", applicant.name),
+            Event::TalkerRequestAnswered { agree, .. } => format!("talk answer {agree}"),
+            Event::Muted { muted, .. } => format!("muted {muted}"),
+            Event::ConfrAttrsUpdated { attrs, .. } => format!("attrs {}", attrs.len()),
+            Event::RoomPkRequested { from, .. } => format!("pk asked by {}", from.name),
+            Event::RoomPkRefused { .. } => "pk refused".to_string(),
+            Event::RoomPkStarted { .. } => "pk started".to_string(),
+            Event::RoomPkEnded { .. } => "pk ended".to_string(),
         })
         .collect()
 }
@@ -271,6 +290,7 @@ fn three() -> (Harness, ConferenceId, [ConnId; 3]) {
 
 mod calls;
 mod ice_restart;
+mod interaction;
 mod sessions;
 
 #[test]

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses a different part of this helper
 
 use emedia_protocol::{
-    ClientMessage, ErrorBody, ErrorCode, Event, Joined, ReplyBody, Request, Response,
+    ClientMessage, ErrorBody, ErrorCode, Event, Joined, ReplyBody, Request, Response, RoomMsg,
     ServerMessage, PROTOCOL_VERSION,
 };
 use emedia_server::auth::Keys;
@@ -56,6 +56,8 @@ pub struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     rid: u32,
     pub events: VecDeque<Event>,
+    /// Binary data-transfer frames received, in order.
+    pub data: VecDeque<Vec<u8>>,
 }
 
 impl Client {
@@ -67,6 +69,7 @@ impl Client {
             ws,
             rid: 0,
             events: VecDeque::new(),
+            data: VecDeque::new(),
         }
     }
 
@@ -104,6 +107,7 @@ impl Client {
                 Ok(Message::Text(t)) => {
                     return Some(Ok(serde_json::from_str(&t).expect("server JSON")))
                 }
+                Ok(Message::Binary(b)) => self.data.push_back(b.to_vec()),
                 Ok(Message::Close(f)) => {
                     return Some(Err(f
                         .map(|f| (u16::from(f.code), f.reason.to_string()))
@@ -111,6 +115,29 @@ impl Client {
                 }
                 Ok(_) => continue,
                 Err(_) => return None,
+            }
+        }
+    }
+
+    /// The next binary frame (a data transfer's chunk or ack), keeping the events
+    /// that come before it.
+    pub async fn next_data(&mut self) -> Vec<u8> {
+        loop {
+            if let Some(d) = self.data.pop_front() {
+                return d;
+            }
+            let msg = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("server went quiet")
+                .expect("socket closed")
+                .expect("socket failed");
+            match msg {
+                Message::Binary(b) => return b.to_vec(),
+                Message::Text(t) => match serde_json::from_str(&t).expect("server JSON") {
+                    ServerMessage::Event(e) => self.events.push_back(e),
+                    ServerMessage::Reply { rid, .. } => panic!("stray reply {rid}"),
+                },
+                _ => {}
             }
         }
     }
@@ -126,7 +153,7 @@ impl Client {
             {
                 ServerMessage::Event(e) => self.events.push_back(e),
                 ServerMessage::Reply { rid: r, body } => {
-                    assert_eq!(r, rid, "replies come in request order");
+                    assert_eq!(r, rid, "replies come in request order: {body:?}");
                     return match body {
                         ReplyBody::Ok(r) => Ok(r),
                         ReplyBody::Err(e) => Err(e),
@@ -256,6 +283,21 @@ pub fn describe(e: &Event) -> String {
         Event::CallEnded { .. } => "call ended".to_string(),
         Event::InviteeListUpdated { user_ids, .. } => format!("invitees {}", user_ids.join(",")),
         Event::InviteStatus { status, .. } => format!("invite status {}", status.code()),
+        Event::RoomMsg { from, msg, .. } => match msg {
+            RoomMsg::Text(t) => format!("text from {}: {t}", from.name),
+            RoomMsg::Custom { cmd, msg } => format!("custom from {}: {cmd} {msg}", from.name),
+        },
+        Event::CmdData { from, data } => format!("cmd from {from}: {data}"),
+        Event::DataIncoming { from, size, .. } => format!("data from {from}: {size}"),
+        Event::TransferCancelled { .. } => "transfer cancelled".to_string(),
+        Event::TalkerRequested { applicant, .. } => format!("asks to talk {}", applicant.name),
+        Event::TalkerRequestAnswered { agree, .. } => format!("talk answer {agree}"),
+        Event::Muted { muted, .. } => format!("muted {muted}"),
+        Event::ConfrAttrsUpdated { attrs, .. } => format!("attrs {}", attrs.len()),
+        Event::RoomPkRequested { from, .. } => format!("pk asked by {}", from.name),
+        Event::RoomPkRefused { .. } => "pk refused".to_string(),
+        Event::RoomPkStarted { .. } => "pk started".to_string(),
+        Event::RoomPkEnded { .. } => "pk ended".to_string(),
     }
 }
 

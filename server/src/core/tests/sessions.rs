@@ -246,9 +246,10 @@ fn server_wide_caps_on_conferences_and_members() {
 }
 
 #[test]
-fn binary_frames_are_refused_and_change_nothing() {
+fn binary_frames_that_are_no_transfer_are_refused_and_change_nothing() {
     let (mut h, confr, a, b, _key) = pair();
-    h.core.handle_binary(b, h.now);
+    h.core
+        .handle_binary(b, bytes::Bytes::from_static(b"\x01garbage"), h.now);
     let replies = h.drain();
     assert_eq!(replies.len(), 1);
     assert_eq!(code(replies[0].2.clone()), ErrorCode::BadRequest);
