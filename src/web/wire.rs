@@ -318,8 +318,10 @@ impl<'de> VariantAccess<'de> for Value {
         seed.deserialize(self)
     }
 
+    // As the typed `deserialize_*` above: a struct variant is read as a map only, so
+    // its visitor's `visit_seq` (and the rest) never reach the wasm.
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Mismatch> {
-        de::Deserializer::deserialize_any(self, visitor)
+        de::Deserializer::deserialize_seq(self, visitor)
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -327,6 +329,6 @@ impl<'de> VariantAccess<'de> for Value {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Mismatch> {
-        de::Deserializer::deserialize_any(self, visitor)
+        de::Deserializer::deserialize_map(self, visitor)
     }
 }
