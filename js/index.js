@@ -16,7 +16,18 @@ const emedia = {
   },
 };
 
+// The hooks (`mgr.onMemberJoined = fn`, ...) are accessors over the SDK's slots.
+function defineHooks() {
+  Manager.hookNames().forEach((name, slot) => {
+    Object.defineProperty(Manager.prototype, name, {
+      get() { return this.getHook(slot); },
+      set(f) { this.setHook(slot, f); },
+    });
+  });
+}
+
 emedia.ready = init().then(() => {
+  defineHooks();
   emedia.mgr = new Manager();
   emedia.mgr.configure(options);
   return emedia;

@@ -13,6 +13,7 @@ tools/node_modules/.bin/wasm-opt -Oz \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/emedia_wasm_bg.wasm -o pkg/emedia_wasm_bg.wasm
+node scripts/strip-glue-docs.mjs pkg/emedia_wasm.js
 cp js/index.js js/index.d.ts pkg/
 # The CommonJS / mini-program entry: its own folder (WeChat's npm build copies the
 # folder named by package.json "miniprogram", wasm included).

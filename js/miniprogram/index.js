@@ -65,7 +65,15 @@ emedia.ready = Promise.resolve()
     // WebAssembly.instantiate(bytes) gives {instance, module}; (module) gives the instance.
     const instance = result.instance || result;
     glue.__wbg_finalize_init(instance, result.module);
-    const mgr = new glue.Manager();
+    // The hooks (`mgr.onMemberJoined = fn`, ...) are accessors over the SDK's slots.
+    const { Manager } = glue;
+    Manager.hookNames().forEach((name, slot) => {
+      Object.defineProperty(Manager.prototype, name, {
+        get() { return this.getHook(slot); },
+        set(f) { this.setHook(slot, f); },
+      });
+    });
+    const mgr = new Manager();
     if (inMiniProgram) mgr.configure({ socketFactory: wxSocketFactory(wxApi), miniProgram: true });
     mgr.configure(options);
     emedia.mgr = mgr;

@@ -526,17 +526,47 @@ impl Default for Manager {
     }
 }
 
-/// One getter/setter pair per hook, so `mgr.onMemberJoined = fn` reaches the SDK.
+/// The hooks' JavaScript accessors: the entries (`js/index.js`, the mini-program's)
+/// define `mgr.onMemberJoined` and the rest on `Manager.prototype` from `hookNames()`,
+/// each reading and writing its slot here through `getHook` / `setHook`. Three exports
+/// instead of a getter and a setter per hook: each export costs ~300 bytes of wasm.
+#[wasm_bindgen]
+impl Manager {
+    /// The hook names, in slot order.
+    #[wasm_bindgen(js_name = hookNames)]
+    pub fn hook_names() -> js_sys::Array {
+        Hook::ALL
+            .iter()
+            .map(|h| JsValue::from(h.js_name()))
+            .collect()
+    }
+
+    /// The function in hook slot `slot`, or null.
+    #[wasm_bindgen(js_name = getHook)]
+    pub fn get_hook(&self, slot: usize) -> JsValue {
+        Hook::ALL
+            .get(slot)
+            .map_or(JsValue::NULL, |h| self.shared.borrow().hooks.get(*h))
+    }
+
+    /// Sets hook slot `slot`; anything but a function clears it.
+    #[wasm_bindgen(js_name = setHook)]
+    pub fn set_hook(&self, slot: usize, f: JsValue) {
+        if let Some(h) = Hook::ALL.get(slot) {
+            self.shared.borrow_mut().hooks.set(*h, f);
+        }
+    }
+}
+
+/// Rust accessors per hook, for Rust callers (the browser tests); not exported to
+/// JavaScript, so they cost the package nothing.
 macro_rules! hook_property {
     ($hook:expr, $get:ident, $set:ident, $js:ident) => {
-        #[wasm_bindgen]
         impl Manager {
-            #[wasm_bindgen(getter = $js)]
             pub fn $get(&self) -> JsValue {
                 self.shared.borrow().hooks.get($hook)
             }
 
-            #[wasm_bindgen(setter = $js)]
             pub fn $set(&self, f: JsValue) {
                 self.shared.borrow_mut().hooks.set($hook, f);
             }
