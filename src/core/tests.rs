@@ -59,6 +59,8 @@ fn joined(confr: &str, role: Role, members: Vec<Member>) -> Response {
         created: false,
         members,
         streams: vec![],
+        attrs: Default::default(),
+        muted: false,
     })
 }
 
@@ -620,6 +622,7 @@ fn removed_streams_close_this_pages_connections() {
         ServerMessage::Event(Event::StreamAdded {
             confr_id: "C1".into(),
             stream: stream("S1", "Mb"),
+            member: None,
         }),
         4,
     );
@@ -675,6 +678,7 @@ fn leaving_closes_every_connection_and_audience_cannot_publish() {
         ServerMessage::Event(Event::StreamAdded {
             confr_id: "C1".into(),
             stream: stream("S1", "Mb"),
+            member: None,
         }),
         6,
     );
@@ -717,6 +721,7 @@ fn a_lost_subscriber_connection_closes_it_and_forgets_its_subscriptions() {
         ServerMessage::Event(Event::StreamAdded {
             confr_id: "C1".into(),
             stream: stream("S1", "Mb"),
+            member: None,
         }),
         4,
     );

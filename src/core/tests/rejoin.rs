@@ -51,6 +51,7 @@ fn a_refused_resume_rejoins_with_the_role_token_resyncs_and_republishes() {
             ServerMessage::Event(Event::StreamAdded {
                 confr_id,
                 stream: s,
+                member: None,
             }),
             4,
         );
