@@ -12,6 +12,14 @@ need_root() { if [[ $(id -u) -ne 0 ]]; then echo sudo; fi; }
 rustup target list --installed | grep -qx wasm32-unknown-unknown \
   || rustup target add wasm32-unknown-unknown
 
+# The package's wasm is built with nightly and std rebuilt for size (build-pkg.sh),
+# which needs nightly's rust-src; without it the package is built with stable.
+if rustup toolchain list | grep -q '^nightly' \
+  && ! rustup +nightly component list --installed | grep -q '^rust-src'; then
+  rustup +nightly component add rust-src \
+    || echo "WARNING: no rust-src for nightly: the package will be built with stable" >&2
+fi
+
 command -v wasm-pack >/dev/null || cargo install wasm-pack
 
 # wasm-pack would download wasm-bindgen, which fails here: install exactly the

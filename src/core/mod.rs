@@ -20,6 +20,7 @@ mod event;
 mod reconnect;
 mod rejoin;
 mod state;
+mod text;
 mod vecmap;
 
 pub use command::{Command, Outcome};
@@ -32,6 +33,7 @@ use emedia_protocol::{
     CallType, ClientMessage, ConferenceId, ErrorCode, Event, ExitReason, Joined, ReplyBody,
     Request, Response, Role, ServerMessage, StreamId, StreamInfo, PROTOCOL_VERSION,
 };
+pub use text::{cat, decimal};
 pub use vecmap::{VecMap, VecSet};
 
 /// The app's handle on one pending call.
@@ -193,7 +195,7 @@ impl Client {
     /// A fresh rtcId for a pubStream that names none.
     pub fn next_rtc_id(&mut self) -> String {
         self.next_rtc_id += 1;
-        format!("RTC{}", self.next_rtc_id)
+        cat(&["RTC", &decimal(self.next_rtc_id.into())])
     }
 
     fn link(&self) -> Link {
@@ -691,7 +693,9 @@ impl Client {
                     failed: None,
                 }
             }
-            Event::StreamAdded { confr_id, stream, .. } => {
+            Event::StreamAdded {
+                confr_id, stream, ..
+            } => {
                 conf.upsert_stream(stream.clone());
                 SdkEvent::StreamAdded {
                     confr_id,
@@ -839,24 +843,28 @@ impl Client {
 pub fn signaling_url(base: &str) -> Result<String, SdkError> {
     let base = base.trim().trim_end_matches('/');
     let (scheme, rest) = base.split_once("://").ok_or_else(|| {
-        SdkError::bad_param(format!(
-            "server must be an http(s) or ws(s) URL, not {base:?}"
-        ))
+        SdkError::bad_param(cat(&[
+            "server must be an http(s) or ws(s) URL, not \"",
+            base,
+            "\"",
+        ]))
     })?;
     let scheme = match scheme.to_ascii_lowercase().as_str() {
         "http" | "ws" => "ws",
         "https" | "wss" => "wss",
         other => {
-            return Err(SdkError::bad_param(format!(
-                "unsupported server scheme {other:?}"
-            )))
+            return Err(SdkError::bad_param(cat(&[
+                "unsupported server scheme \"",
+                other,
+                "\"",
+            ])))
         }
     };
     if rest.is_empty() {
         return Err(SdkError::bad_param("server URL has no host"));
     }
     let path = if rest.contains('/') { "" } else { "/ws" };
-    Ok(format!("{scheme}://{rest}{path}"))
+    Ok(cat(&[scheme, "://", rest, path]))
 }
 
 /// The queues are plain vectors (a `VecDeque` costs kilobytes of wasm per element

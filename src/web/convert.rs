@@ -1,7 +1,7 @@
 //! JavaScript values in, JavaScript objects out. Argument checks here reject with
 //! -200 before anything is sent.
 
-use crate::core::{Outcome, SdkError};
+use crate::core::{cat, Outcome, SdkError};
 use emedia_protocol::{
     CallType, ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, ErrorCode, Invitation,
     Joined, Member, Role, StreamInfo, StreamType, UserStatus,
@@ -30,9 +30,10 @@ fn absent(v: &JsValue) -> bool {
 pub fn string(v: &JsValue, name: &str) -> Result<String, SdkError> {
     match v.as_string() {
         Some(s) if !s.is_empty() => Ok(s),
-        _ => Err(SdkError::bad_param(format!(
-            "{name} must be a non-empty string"
-        ))),
+        _ => Err(SdkError::bad_param(cat(&[
+            name,
+            " must be a non-empty string",
+        ]))),
     }
 }
 
@@ -49,9 +50,9 @@ pub fn opt_string(v: &JsValue, name: &str) -> Result<Option<String>, SdkError> {
         return Ok(Some(s).filter(|s| !s.is_empty()));
     }
     if let Some(n) = v.as_f64().filter(|n| n.fract() == 0.0) {
-        return Ok(Some((n as i64).to_string()));
+        return Ok(Some(crate::core::decimal(n as i64)));
     }
-    Err(SdkError::bad_param(format!("{name} must be a string")))
+    Err(SdkError::bad_param(cat(&[name, " must be a string"])))
 }
 
 /// The app's `ext`: any JSON-able value, carried as JSON text.
@@ -105,9 +106,10 @@ pub fn names(v: &JsValue, name: &str) -> Result<Vec<String>, SdkError> {
         return Ok(vec![s]);
     }
     if !Array::is_array(v) {
-        return Err(SdkError::bad_param(format!(
-            "{name} must be an array of strings"
-        )));
+        return Err(SdkError::bad_param(cat(&[
+            name,
+            " must be an array of strings",
+        ])));
     }
     Array::from(v).iter().map(|m| string(&m, name)).collect()
 }
@@ -142,7 +144,7 @@ fn opt_count(obj: &JsValue, key: &str, default: u32) -> Result<u32, SdkError> {
     v.as_f64()
         .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= u32::MAX as f64)
         .map(|n| n as u32)
-        .ok_or_else(|| SdkError::bad_param(format!("{key} must be a whole number")))
+        .ok_or_else(|| SdkError::bad_param(cat(&[key, " must be a whole number"])))
 }
 
 /// The conference options shared by createConference's object form and joinRoom's config.

@@ -9,7 +9,7 @@ use super::hooks::Hooks;
 use super::media::LocalPeers;
 use super::socket::{JsSocket, SocketEvent, SocketLike};
 use crate::core::{
-    Client, Command, Completion, OpId, Outcome, SdkError, SdkEvent, TransportCommand, VecMap,
+    cat, Client, Command, Completion, OpId, Outcome, SdkError, SdkEvent, TransportCommand, VecMap,
 };
 use emedia_protocol::{ClientMessage, ServerMessage};
 use futures_channel::oneshot;
@@ -220,10 +220,10 @@ fn open_socket(shared: &Shared, url: &str) {
                     .ok()
                     .and_then(|m| m.as_string())
             });
-            warn(&format!(
-                "emedia: could not open the socket: {}",
-                why.unwrap_or_default()
-            ));
+            warn(&cat(&[
+                "emedia: could not open the socket: ",
+                &why.unwrap_or_default(),
+            ]));
             shared.borrow_mut().core.handle_closed(now())
         }
     }

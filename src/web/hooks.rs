@@ -2,7 +2,7 @@
 //! the one place where a core event becomes a hook call.
 
 use super::convert;
-use crate::core::SdkEvent;
+use crate::core::{cat, SdkEvent};
 use emedia_protocol::{CallProgress, ErrorCode};
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
@@ -227,7 +227,7 @@ impl Hooks {
                 continue;
             };
             if let Err(e) = f.apply(&JsValue::NULL, &args) {
-                console_error(&format!("emedia: hook {} threw", hook.js_name()), &e);
+                console_error(&cat(&["emedia: hook ", hook.js_name(), " threw"]), &e);
             }
         }
     }

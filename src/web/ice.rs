@@ -11,7 +11,7 @@
 use super::driver::{self, Shared};
 use super::media::{accept_answer, offer, rollback};
 use super::subscribe::{end_turn, take_turn};
-use crate::core::{Command, Outcome, SdkError};
+use crate::core::{cat, Command, Outcome, SdkError};
 use emedia_protocol::{ErrorCode, Request};
 use js_sys::{Function, Promise, Reflect};
 use std::cell::Cell;
@@ -46,7 +46,7 @@ pub fn watch(shared: &Shared, pc: &RtcPeerConnection) -> Closure<dyn FnMut()> {
                     break;
                 }
                 if let Err(e) = restart(&shared, &pc).await {
-                    driver::warn(&format!("emedia: ICE restart failed: {}", e.message));
+                    driver::warn(&cat(&["emedia: ICE restart failed: ", &e.message]));
                 }
             }
             busy.set(false);

@@ -4,7 +4,7 @@
 //! renegotiated for each stream (`subscribe.rs`). The client always offers.
 
 use crate::core::VecMap;
-use crate::core::{LocalMedia, SdkError};
+use crate::core::{cat, LocalMedia, SdkError};
 use emedia_protocol::{ConferenceId, ErrorCode, StreamId, StreamType};
 use futures_channel::oneshot;
 use js_sys::{Promise, Reflect};
@@ -111,7 +111,15 @@ pub fn js_err(context: &str, e: JsValue) -> SdkError {
         .and_then(|m| m.as_string())
         .or_else(|| e.as_string())
         .unwrap_or_default();
-    SdkError::new(ErrorCode::NotSupported, format!("{context}: {detail}"))
+    SdkError::new(ErrorCode::NotSupported, cat(&[context, ": ", &detail]))
+}
+
+/// -554 for a stream id none of this page's conferences has.
+pub fn no_stream(id: &StreamId) -> SdkError {
+    SdkError::new(
+        ErrorCode::PublishInactive,
+        cat(&["no stream ", id.as_str(), " in your conferences"]),
+    )
 }
 
 pub async fn wait(p: Promise, context: &str) -> Result<JsValue, SdkError> {

@@ -84,6 +84,9 @@ impl Manager {
 impl Manager {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Manager {
+        // A panic (a bug) is logged with its message. The package's own build aborts on a
+        // panic without formatting anything (`scripts/build-pkg.sh`): no hook runs then.
+        #[cfg(not(panic = "immediate-abort"))]
         console_error_panic_hook::set_once();
         let shared = Shared::default();
         if let Some(origin) = page_origin() {

@@ -4,9 +4,10 @@
 use super::convert;
 use super::driver::{self, Shared};
 use super::media::{
-    accept_answer, js_err, new_pc, offer, transceiver_init, wait, Publication, PublishSpec,
+    accept_answer, js_err, new_pc, no_stream, offer, transceiver_init, wait, Publication,
+    PublishSpec,
 };
-use crate::core::{Command, Outcome, SdkError};
+use crate::core::{cat, Command, Outcome, SdkError};
 use emedia_protocol::{ConferenceId, ErrorCode, Request, StreamId, StreamType};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -43,7 +44,7 @@ fn prefer_codec(transceiver: &web_sys::RtcRtpTransceiver, codec: &str) -> Result
         .dyn_into::<js_sys::Function>()
         .and_then(|f| f.call1(&receiver, &"video".into()))
         .map_err(|e| js_err("RTCRtpReceiver.getCapabilities failed", e))?;
-    let wanted = format!("video/{codec}");
+    let wanted = cat(&["video/", &codec]);
     let (first, rest): (Vec<JsValue>, Vec<JsValue>) = Array::from(&convert::get(&caps, "codecs"))
         .iter()
         .partition(|c| {
@@ -55,7 +56,7 @@ fn prefer_codec(transceiver: &web_sys::RtcRtpTransceiver, codec: &str) -> Result
     if first.is_empty() {
         return Err(SdkError::new(
             ErrorCode::SubscribeNoCodec,
-            format!("this browser cannot send {codec}"),
+            cat(&["this browser cannot send ", &codec]),
         ));
     }
     let ordered: Array = first.into_iter().chain(rest).collect();
@@ -207,7 +208,7 @@ pub fn republish(shared: &Shared, confr_id: ConferenceId, old: Publication) {
             Err(_) => return Ok(JsValue::UNDEFINED),
         };
         if let Err((p, e)) = send_media(&shared, confr_id, p).await {
-            driver::warn(&format!("emedia: could not publish again: {}", e.message));
+            driver::warn(&cat(&["emedia: could not publish again: ", &e.message]));
             p.release();
         }
         Ok(JsValue::UNDEFINED)
@@ -303,12 +304,7 @@ fn own_stream(
 ) -> Result<(ConferenceId, emedia_protocol::StreamInfo), SdkError> {
     let id = StreamId(convert::string(stream_id, "streamId")?);
     let d = shared.borrow();
-    let (confr_id, info) = d.core.find_stream(&id).ok_or_else(|| {
-        SdkError::new(
-            ErrorCode::PublishInactive,
-            format!("no stream {id} in your conferences"),
-        )
-    })?;
+    let (confr_id, info) = d.core.find_stream(&id).ok_or_else(|| no_stream(&id))?;
     if !d.local.publications.contains_key(&id) {
         return Err(SdkError::new(
             ErrorCode::IllegalRights,

@@ -6,8 +6,9 @@
 
 use super::convert;
 use super::driver::{self, Shared};
+use super::media::no_stream;
 use super::publish::{conference_for, pub_options};
-use crate::core::{Command, Outcome, SdkError};
+use crate::core::{cat, Command, Outcome, SdkError};
 use emedia_protocol::{ConferenceId, ErrorCode, Request, StreamId, StreamInfo, StreamType};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -74,12 +75,7 @@ pub async fn play(shared: Shared, stream_id: JsValue) -> Result<JsValue, SdkErro
         .core
         .find_stream(&id)
         .map(|(c, _)| c.clone())
-        .ok_or_else(|| {
-            SdkError::new(
-                ErrorCode::PublishInactive,
-                format!("no stream {id} in your conferences"),
-            )
-        })?;
+        .ok_or_else(|| no_stream(&id))?;
     let cmd = Command::Send(Request::PlayRtmp {
         confr_id,
         stream_id: id,
@@ -123,7 +119,7 @@ pub async fn state_change(
     let Some(req) = shared.borrow_mut().rtmp_pushes.remove(&id) else {
         return Err(SdkError::new(
             ErrorCode::IllegalRights,
-            format!("{id} is not a stream this page pushes"),
+            cat(&[id.as_str(), " is not a stream this page pushes"]),
         ));
     };
     let Some(confr_id) = req.confr_id().cloned() else {
@@ -157,12 +153,7 @@ pub async fn unpublish(shared: Shared, stream_id: JsValue) -> Result<JsValue, Sd
 
 fn own_stream(shared: &Shared, id: &StreamId) -> Result<(ConferenceId, StreamInfo), SdkError> {
     let d = shared.borrow();
-    let (confr_id, info) = d.core.find_stream(id).ok_or_else(|| {
-        SdkError::new(
-            ErrorCode::PublishInactive,
-            format!("no stream {id} in your conferences"),
-        )
-    })?;
+    let (confr_id, info) = d.core.find_stream(id).ok_or_else(|| no_stream(id))?;
     let ours = d
         .core
         .conference(confr_id)

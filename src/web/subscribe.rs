@@ -5,10 +5,11 @@
 use super::convert;
 use super::driver::{self, Shared};
 use super::media::{
-    accept_answer, js_err, new_pc, offer, rollback, transceiver_init, wait, SubscriberConnection,
+    accept_answer, js_err, new_pc, no_stream, offer, rollback, transceiver_init, wait,
+    SubscriberConnection,
 };
 use super::publish::or_default;
-use crate::core::{Command, Outcome, SdkError};
+use crate::core::{cat, Command, Outcome, SdkError};
 use emedia_protocol::{ConferenceId, ErrorCode, Request, StreamId};
 use futures_channel::oneshot;
 use js_sys::{Map, Object, Reflect};
@@ -96,12 +97,7 @@ pub async fn subscribe(
         .core
         .find_stream(&stream_id)
         .map(|(c, s)| (c.clone(), s.clone()))
-        .ok_or_else(|| {
-            SdkError::new(
-                ErrorCode::PublishInactive,
-                format!("no stream {stream_id} in your conferences"),
-            )
-        })?;
+        .ok_or_else(|| no_stream(&stream_id))?;
     if shared.borrow().local.subscriptions.contains_key(&stream_id) {
         return Err(SdkError::new(
             ErrorCode::BadRequest,
@@ -189,7 +185,7 @@ async fn negotiate(
         }
         return Err(SdkError::new(
             ErrorCode::PublishInactive,
-            format!("stream {stream_id} ended"),
+            cat(&["stream ", stream_id.as_str(), " ended"]),
         ));
     }
     shared
