@@ -310,3 +310,77 @@ async fn attributes_reach_joiners_and_a_request_to_speak_is_agreed() {
     host.req(agree).await.unwrap();
     assert_eq!(fan.take_events().await, ["my role 3", "talk answer true"]);
 }
+
+/// Benchmark, not a test: `scripts/bench-transfer.sh`. A 20 MB transfer's speed, and
+/// another member's request round trip alone and while the transfer runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run by scripts/bench-transfer.sh"]
+async fn bench_transfer() {
+    let server = emedia_server::start(args()).await.unwrap();
+    let mut alice = Client::login(server.addr, "alice").await;
+    let mut bob = Client::login(server.addr, "bob").await;
+    let mut carol = Client::login(server.addr, "carol").await;
+    let room = joined(&mut alice, "bench", None).await.confr_id;
+    joined(&mut bob, "bench", None).await;
+    joined(&mut carol, "bench", None).await;
+    let info = Request::GetInfo {
+        confr_id: room.clone(),
+        password: None,
+    };
+    let mut idle = vec![];
+    for _ in 0..100 {
+        let t = std::time::Instant::now();
+        carol.req(info.clone()).await.unwrap();
+        idle.push(t.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let data = payload(20 * 1024 * 1024);
+    let (id, window) = start(&mut alice, "bob", data.len() as u64).await;
+    bob.wait_for(&format!("data from alice: {}", data.len()))
+        .await;
+    let done = AtomicBool::new(false);
+    let size = data.len() as u64;
+    let began = std::time::Instant::now();
+    let (_, _, mut busy, took) = tokio::join!(
+        async {
+            send_all(&mut alice, id, window, &data).await;
+            done.store(true, Ordering::SeqCst);
+        },
+        receive_all(&mut bob, id, size, window),
+        async {
+            let mut busy = vec![];
+            while !done.load(Ordering::SeqCst) {
+                let t = std::time::Instant::now();
+                carol.req(info.clone()).await.unwrap();
+                busy.push(t.elapsed());
+                // Often enough for many samples, within the message rate limit.
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            busy
+        },
+        async {
+            while !done.load(Ordering::SeqCst) {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            began.elapsed()
+        }
+    );
+    idle.sort();
+    busy.sort();
+    let median = |v: &[std::time::Duration]| v[v.len() / 2].as_secs_f64() * 1000.0;
+    let mb_s = size as f64 / 1e6 / took.as_secs_f64();
+    println!(
+        "transfer 20 MiB: {:.0} ms, {mb_s:.0} MB/s; other member's request: median {:.3} ms idle, {:.3} ms during ({} samples), ratio {:.2}",
+        took.as_secs_f64() * 1000.0,
+        median(&idle),
+        median(&busy),
+        busy.len(),
+        median(&busy) / median(&idle)
+    );
+    println!(
+        "{{\"transfer_ms\":{:.0},\"mb_per_s\":{mb_s:.1},\"rtt_idle_ms\":{:.3},\"rtt_during_ms\":{:.3}}}",
+        took.as_secs_f64() * 1000.0,
+        median(&idle),
+        median(&busy)
+    );
+}
