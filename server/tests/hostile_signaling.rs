@@ -311,11 +311,14 @@ fn cases() -> Vec<Case> {
         case("an extra top-level field", Authed, text(r#"{"rid":7,"req":"ping","admin":true}"#), Want::Success),
         case("a 60 KiB id, under the frame limit", Authed, text(format!(r#"{{"rid":7,"req":{{"get_info":{{"confrId":"C{}"}}}}}}"#, "x".repeat(60 * 1024))), err(ConferenceNotFound)),
 
-        // Binary frames are refused like a bad request; the connection stays.
+        // Binary frames carry data transfers only: anything else is refused like a bad
+        // request, and the connection stays.
         case("a binary frame holding a valid request", Authed, bin(br#"{"rid":7,"req":"ping"}"#), err0(BadRequest)),
         case("an empty binary frame", Authed, bin(b""), err0(BadRequest)),
         case("binary garbage", Authed, bin(&[0xff, 0x00, 0xfe, 0x80]), err0(BadRequest)),
-        case("a binary frame before auth", Fresh, bin(b"hello"), err0(BadRequest)),
+        case("a binary frame before auth", Fresh, bin(b"hello"), err0(TokenInvalid)),
+        case("a chunk of a transfer that does not exist", Authed, bin(&[1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 42]), err0(TransferNotFound)),
+        case("an ack of a transfer that does not exist", Authed, bin(&[2, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1]), err0(TransferNotFound)),
 
         // Text frames that are not UTF-8 break the WebSocket protocol: closed with 1007.
         case("a 0xff byte in a text frame", Authed, raw(b"{\"rid\":7,\"req\":\"p\xffng\"}"), Want::Closed(1007)),
