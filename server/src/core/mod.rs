@@ -293,27 +293,27 @@ impl<S: ConferenceStore> Core<S> {
     }
 
     fn handle_message(&mut self, sid: SessionId, conn: ConnId, msg: ClientMessage, now_ms: u64) {
-        let result = match msg.req {
+        let rid = msg.rid;
+        // Requests that answer themselves, later or with news after the reply; `Err`
+        // when refused at once.
+        let asked = match msg.req {
             Request::Resume {
                 session,
                 received,
                 protocol,
-            } => return self.resume(conn, sid, msg.rid, &session, received, protocol),
+            } => return self.resume(conn, sid, rid, &session, received, protocol),
             // These are answered when the SFU has answered (see `handle_media`).
             Request::RestartIce {
                 confr_id,
                 stream_id,
                 sdp,
-            } => {
-                let asked = self.authed(sid).and_then(|_| {
-                    self.restart_ice(sid, msg.rid, &confr_id, stream_id.as_ref(), sdp)
-                });
-                match asked {
-                    Ok(()) => return,
-                    Err(e) => Err(e),
-                }
+            } => self
+                .authed(sid)
+                .and_then(|_| self.restart_ice(sid, rid, &confr_id, stream_id.as_ref(), sdp)),
+            req @ (Request::Publish { .. } | Request::Subscribe { .. }) => {
+                self.authed(sid).and_then(|_| self.negotiate(sid, rid, req))
             }
-            // These answer the request themselves: news about invitees follows the reply.
+            // News about invitees follows the reply.
             Request::Call {
                 user_ids,
                 call_type,
@@ -330,13 +330,8 @@ impl<S: ConferenceStore> Core<S> {
                     group,
                     call_id,
                 };
-                match self
-                    .authed_user(sid)
-                    .and_then(|user| self.call(sid, msg.rid, &user, req, now_ms))
-                {
-                    Ok(()) => return,
-                    Err(e) => Err(e),
-                }
+                self.authed_user(sid)
+                    .and_then(|user| self.call(sid, rid, &user, req, now_ms))
             }
             Request::InviteToConference {
                 confr_id,
@@ -350,29 +345,24 @@ impl<S: ConferenceStore> Core<S> {
                     ext,
                     timeout_ms,
                 };
-                match self
-                    .authed_user(sid)
-                    .and_then(|user| self.invite_to_conference(sid, msg.rid, &user, req, now_ms))
-                {
-                    Ok(()) => return,
-                    Err(e) => Err(e),
-                }
+                self.authed_user(sid)
+                    .and_then(|user| self.invite_to_conference(sid, rid, &user, req, now_ms))
             }
-            req @ (Request::Publish { .. } | Request::Subscribe { .. }) => {
-                match self
-                    .authed(sid)
-                    .and_then(|_| self.negotiate(sid, msg.rid, req))
-                {
-                    Ok(()) => return,
-                    Err(e) => Err(e),
-                }
+            req => {
+                let result = self.dispatch(sid, req, now_ms);
+                return self.answer(sid, rid, result);
             }
-            req => self.dispatch(sid, req, now_ms),
         };
+        if let Err(e) = asked {
+            self.answer(sid, rid, Err(e));
+        }
+    }
+
+    fn answer(&mut self, sid: SessionId, rid: u32, result: Reply) {
         if let Err(e) = &result {
             tracing::debug!(session = sid.0, code = e.code.code(), msg = %e.message, "request refused");
         }
-        self.out.reply(sid, msg.rid, result);
+        self.out.reply(sid, rid, result);
     }
 
     fn authed(&self, sid: SessionId) -> Result<(), ErrorBody> {
