@@ -16,10 +16,20 @@ const emedia = {
   },
 };
 
-// The hooks (`mgr.onMemberJoined = fn`, ...) are accessors over the SDK's slots.
-function defineHooks() {
+// The methods (`mgr.joinRoom(...)`, ...) call the SDK's `invoke` by number, and the
+// hooks (`mgr.onMemberJoined = fn`, ...) are accessors over its slots: two exports
+// instead of one per method and two per hook (see BENCHMARKS.md, size budget).
+function defineApi() {
+  const proto = Manager.prototype;
+  Manager.methodNames().forEach((name, slot) => {
+    Object.defineProperty(proto, name, {
+      value(a, b, c, d) { return this.invoke(slot, a, b, c, d); },
+      writable: true,
+      configurable: true,
+    });
+  });
   Manager.hookNames().forEach((name, slot) => {
-    Object.defineProperty(Manager.prototype, name, {
+    Object.defineProperty(proto, name, {
       get() { return this.getHook(slot); },
       set(f) { this.setHook(slot, f); },
     });
@@ -27,7 +37,7 @@ function defineHooks() {
 }
 
 emedia.ready = init().then(() => {
-  defineHooks();
+  defineApi();
   emedia.mgr = new Manager();
   emedia.mgr.configure(options);
   return emedia;

@@ -42,13 +42,18 @@ tools/node_modules/.bin/wasm-opt -Oz \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/emedia_wasm_bg.wasm -o pkg/emedia_wasm_bg.wasm
 node scripts/strip-glue-docs.mjs pkg/emedia_wasm.js
-cp js/index.js js/index.d.ts pkg/
+cp js/index.d.ts pkg/
 # The CommonJS / mini-program entry: its own folder (WeChat's npm build copies the
 # folder named by package.json "miniprogram", wasm included).
 mkdir -p pkg/miniprogram
 cp js/miniprogram/*.js js/miniprogram/package.json pkg/miniprogram/
 node scripts/glue-cjs.mjs pkg/emedia_wasm.js pkg/miniprogram/emedia_wasm.js
 cp pkg/emedia_wasm_bg.wasm pkg/miniprogram/
+# What a browser page loads is minified (esbuild from tools/: −1.9 KB gzipped, see
+# BENCHMARKS.md); the readable sources are js/ and the glue wasm-bindgen writes.
+esbuild=tools/node_modules/.bin/esbuild
+$esbuild pkg/emedia_wasm.js --minify --log-level=warning --allow-overwrite --outfile=pkg/emedia_wasm.js
+$esbuild js/index.js --minify --log-level=warning --outfile=pkg/index.js
 cp pkg-template/package.json pkg/
 cp README.md pkg/README.md
 rm -f pkg/.gitignore

@@ -65,10 +65,19 @@ emedia.ready = Promise.resolve()
     // WebAssembly.instantiate(bytes) gives {instance, module}; (module) gives the instance.
     const instance = result.instance || result;
     glue.__wbg_finalize_init(instance, result.module);
-    // The hooks (`mgr.onMemberJoined = fn`, ...) are accessors over the SDK's slots.
+    // The methods (`mgr.joinRoom(...)`, ...) call the SDK's `invoke` by number, and the
+    // hooks (`mgr.onMemberJoined = fn`, ...) are accessors over its slots (as in ../index.js).
     const { Manager } = glue;
+    const proto = Manager.prototype;
+    Manager.methodNames().forEach((name, slot) => {
+      Object.defineProperty(proto, name, {
+        value(a, b, c, d) { return this.invoke(slot, a, b, c, d); },
+        writable: true,
+        configurable: true,
+      });
+    });
     Manager.hookNames().forEach((name, slot) => {
-      Object.defineProperty(Manager.prototype, name, {
+      Object.defineProperty(proto, name, {
         get() { return this.getHook(slot); },
         set(f) { this.setHook(slot, f); },
       });

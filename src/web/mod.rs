@@ -80,6 +80,8 @@ impl Manager {
     }
 }
 
+/// Exported one by one: the constructor, the constants, and the two entry points of
+/// the methods below (`methodNames`, `invoke`).
 #[wasm_bindgen]
 impl Manager {
     #[wasm_bindgen(constructor)]
@@ -98,6 +100,56 @@ impl Manager {
         Manager { shared }
     }
 
+    #[wasm_bindgen(getter = ConfrType)]
+    pub fn confr_type_constants(&self) -> Object {
+        convert::constants(&[
+            ("COMMUNICATION", ConfrType::Communication.code()),
+            ("COMMUNICATION_MIX", ConfrType::CommunicationMix.code()),
+            ("LIVE", ConfrType::Live.code()),
+        ])
+    }
+
+    #[wasm_bindgen(getter = Role)]
+    pub fn role_constants(&self) -> Object {
+        convert::constants(&[
+            ("ADMIN", Role::Admin.code()),
+            ("TALKER", Role::Talker.code()),
+            ("AUDIENCE", Role::Audience.code()),
+        ])
+    }
+
+    /// The methods' names, in the order `invoke` numbers them.
+    #[wasm_bindgen(js_name = methodNames)]
+    pub fn method_names() -> js_sys::Array {
+        METHODS
+            .iter()
+            .map(|(name, _)| JsValue::from(*name))
+            .collect()
+    }
+
+    /// Method `slot` of `methodNames()` with up to four arguments: what the JS entries'
+    /// `mgr.joinRoom(...)` and the rest call.
+    pub fn invoke(
+        &self,
+        slot: usize,
+        a: JsValue,
+        b: JsValue,
+        c: JsValue,
+        d: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        match METHODS.get(slot) {
+            Some((_, method)) => method(self, a, b, c, d),
+            None => Err(convert::error(&SdkError::bad_param("no such method"))),
+        }
+    }
+}
+
+/// The methods of `emedia.mgr` (the constructor and the constants aside). They are
+/// not exported one by one: each export costs ~300 bytes of wasm and its glue, so the
+/// JS entries define them on `Manager.prototype` from `methodNames()`, each calling
+/// `invoke(slot, ...)` ([`METHODS`]). Rust callers (the browser tests) call them
+/// directly.
+impl Manager {
     /// `{server, socketFactory}`: the server's http(s) or ws(s) base URL, and
     /// optionally a function `url => WebSocket-like object` (mini-programs).
     pub fn configure(&self, options: JsValue) -> Result<(), JsValue> {
@@ -130,7 +182,6 @@ impl Manager {
 
     /// Who this page is: the user id and the token the app's backend minted. Logs in
     /// at once, so that the user is online and can be called.
-    #[wasm_bindgen(js_name = setIdentity)]
     pub fn set_identity(&self, user_id: JsValue, token: JsValue) -> Result<(), JsValue> {
         let user = convert::string(&user_id, "userId").map_err(|e| convert::error(&e))?;
         let token = convert::string(&token, "token").map_err(|e| convert::error(&e))?;
@@ -157,7 +208,6 @@ impl Manager {
 
     /// `getUserStatus(userIds?)`: resolves `[{userId, status, dnd}]`; without ids, of
     /// every user of the app who is online.
-    #[wasm_bindgen(js_name = getUserStatus)]
     pub fn get_user_status(&self, user_ids: JsValue) -> Promise {
         self.run((|| {
             let user_ids = if user_ids.is_undefined() || user_ids.is_null() {
@@ -169,18 +219,15 @@ impl Manager {
         })())
     }
 
-    #[wasm_bindgen(js_name = startUserStatusNotify)]
     pub fn start_user_status_notify(&self) -> Promise {
         self.run(Ok(Command::Send(Request::UserStatusNotify { on: true })))
     }
 
-    #[wasm_bindgen(js_name = stopUserStatusNotify)]
     pub fn stop_user_status_notify(&self) -> Promise {
         self.run(Ok(Command::Send(Request::UserStatusNotify { on: false })))
     }
 
     /// `setDNDStatus(n)`: 0 off, anything else on (callers then hear busy).
-    #[wasm_bindgen(js_name = setDNDStatus)]
     pub fn set_dnd_status(&self, n: JsValue) -> Promise {
         let dnd = n.as_f64().map_or(n.is_truthy(), |n| n != 0.0);
         self.run(Ok(Command::Send(Request::SetDnd { dnd })))
@@ -196,7 +243,6 @@ impl Manager {
 
     /// `groupCall(userIds, {type, timeout, ext, callId})`: with the `callId` of a running
     /// call, rings more people into it.
-    #[wasm_bindgen(js_name = groupCall)]
     pub fn group_call(&self, user_ids: JsValue, options: JsValue) -> Promise {
         self.run_call(
             convert::names(&user_ids, "userIds").and_then(|u| call_cmd(u, &options, true)),
@@ -218,13 +264,11 @@ impl Manager {
     }
 
     /// Resolves whether this user is in a call or being rung for one.
-    #[wasm_bindgen(js_name = isBusy)]
     pub fn is_busy(&self) -> Promise {
         self.run(Ok(Command::IsBusy))
     }
 
     /// `inviteToConference(confrId, userId, ext, timeout)`: resolves the invite id.
-    #[wasm_bindgen(js_name = inviteToConference)]
     pub fn invite_to_conference(
         &self,
         confr_id: JsValue,
@@ -242,7 +286,6 @@ impl Manager {
         })())
     }
 
-    #[wasm_bindgen(js_name = cancelInvite)]
     pub fn cancel_invite(&self, invite_id: JsValue) -> Promise {
         self.run(call_id_cmd(&invite_id, |invite_id| Request::CancelInvite {
             invite_id,
@@ -251,7 +294,6 @@ impl Manager {
 
     /// `createConference(confrType, password, rec, recMerge)` or
     /// `createConference({confrType, password, rec, recMerge, maxTalkerCount, ...})`.
-    #[wasm_bindgen(js_name = createConference)]
     pub fn create_conference(
         &self,
         type_or_options: JsValue,
@@ -284,7 +326,6 @@ impl Manager {
     }
 
     /// Resolves a ticket: a signed, expiring grant to join that conference.
-    #[wasm_bindgen(js_name = getConferenceTkt)]
     pub fn get_conference_tkt(&self, confr_id: JsValue, password: JsValue) -> Promise {
         self.run((|| {
             Ok(Command::Send(Request::GetTicket {
@@ -294,7 +335,6 @@ impl Manager {
         })())
     }
 
-    #[wasm_bindgen(js_name = joinConference)]
     pub fn join_conference(&self, confr_id: JsValue, password: JsValue, ext: JsValue) -> Promise {
         self.run((|| {
             Ok(Command::JoinConference {
@@ -305,7 +345,6 @@ impl Manager {
         })())
     }
 
-    #[wasm_bindgen(js_name = joinConferenceWithTicket)]
     pub fn join_conference_with_ticket(
         &self,
         confr_id: JsValue,
@@ -323,7 +362,6 @@ impl Manager {
     }
 
     /// `joinRoom({roomName, password, role, config: {nickName, ext, maxTalkerCount, ...}})`.
-    #[wasm_bindgen(js_name = joinRoom)]
     pub fn join_room(&self, option: JsValue) -> Promise {
         self.run((|| {
             if !option.is_object() {
@@ -351,14 +389,12 @@ impl Manager {
         })())
     }
 
-    #[wasm_bindgen(js_name = exitConference)]
     pub fn exit_conference(&self, confr_id: JsValue) -> Promise {
         self.run(
             convert::confr_id(&confr_id).map(|confr_id| Command::Send(Request::Exit { confr_id })),
         )
     }
 
-    #[wasm_bindgen(js_name = destroyConference)]
     pub fn destroy_conference(&self, confr_id: JsValue) -> Promise {
         self.run(
             convert::confr_id(&confr_id)
@@ -366,7 +402,6 @@ impl Manager {
         )
     }
 
-    #[wasm_bindgen(js_name = kickMembersById)]
     pub fn kick_members_by_id(&self, confr_id: JsValue, member_names: JsValue) -> Promise {
         self.run((|| {
             Ok(Command::Send(Request::Kick {
@@ -376,7 +411,6 @@ impl Manager {
         })())
     }
 
-    #[wasm_bindgen(js_name = grantRole)]
     pub fn grant_role(&self, confr_id: JsValue, member_names: JsValue, role: JsValue) -> Promise {
         self.run((|| {
             Ok(Command::Send(Request::GrantRole {
@@ -387,7 +421,6 @@ impl Manager {
         })())
     }
 
-    #[wasm_bindgen(js_name = getConferenceInfo)]
     pub fn get_conference_info(&self, confr_id: JsValue, password: JsValue) -> Promise {
         self.run((|| {
             Ok(Command::Send(Request::GetInfo {
@@ -399,7 +432,6 @@ impl Manager {
 
     /// `pubStream({audio, video})`, `pubStream({screen: true})`, `pubStream(mediaStream)`
     /// or `pubStream({stream, rtcId, ext, confrId})`: resolves `{id, rtcId, stream, confrId}`.
-    #[wasm_bindgen(js_name = pubStream)]
     pub fn pub_stream(&self, options: JsValue) -> Promise {
         if self.mini_program() {
             return self.media(rtmp::publish(self.shared.clone(), options));
@@ -407,7 +439,6 @@ impl Manager {
         self.media(publish::publish(self.shared.clone(), options))
     }
 
-    #[wasm_bindgen(js_name = unpubStream)]
     pub fn unpub_stream(&self, stream_id: JsValue) -> Promise {
         if self.mini_program() {
             return self.media(rtmp::unpublish(self.shared.clone(), stream_id));
@@ -417,13 +448,11 @@ impl Manager {
 
     /// Mini-programs: a live-pusher / live-player `bindstatechange` event. Resolves
     /// `{id, data: {rtmp}}` with a fresh URL after a lost connection, else null.
-    #[wasm_bindgen(js_name = onStateChange)]
     pub fn on_state_change(&self, event: JsValue, stream_id: JsValue) -> Promise {
         self.media(rtmp::state_change(self.shared.clone(), event, stream_id))
     }
 
     /// `subStream(streamId, {audio, video})`: resolves `{id, stream}`.
-    #[wasm_bindgen(js_name = subStream)]
     pub fn sub_stream(&self, stream_id: JsValue, options: JsValue) -> Promise {
         if self.mini_program() {
             return self.media(rtmp::play(self.shared.clone(), stream_id));
@@ -435,12 +464,10 @@ impl Manager {
         ))
     }
 
-    #[wasm_bindgen(js_name = unsubStream)]
     pub fn unsub_stream(&self, stream_id: JsValue) -> Promise {
         self.media(subscribe::unsubscribe(self.shared.clone(), stream_id))
     }
 
-    #[wasm_bindgen(js_name = pauseAudio)]
     pub fn pause_audio(&self, stream_id: JsValue) -> Promise {
         self.media(publish::set_paused(
             self.shared.clone(),
@@ -450,7 +477,6 @@ impl Manager {
         ))
     }
 
-    #[wasm_bindgen(js_name = resumeAudio)]
     pub fn resume_audio(&self, stream_id: JsValue) -> Promise {
         self.media(publish::set_paused(
             self.shared.clone(),
@@ -460,7 +486,6 @@ impl Manager {
         ))
     }
 
-    #[wasm_bindgen(js_name = pauseVideo)]
     pub fn pause_video(&self, stream_id: JsValue) -> Promise {
         self.media(publish::set_paused(
             self.shared.clone(),
@@ -470,7 +495,6 @@ impl Manager {
         ))
     }
 
-    #[wasm_bindgen(js_name = resumeVideo)]
     pub fn resume_video(&self, stream_id: JsValue) -> Promise {
         self.media(publish::set_paused(
             self.shared.clone(),
@@ -481,29 +505,89 @@ impl Manager {
     }
 
     /// The RTCStatsReport of the connection carrying a stream you publish or subscribe.
-    #[wasm_bindgen(js_name = getStats)]
     pub fn get_stats(&self, stream_id: JsValue) -> Promise {
         self.media(subscribe::stats(self.shared.clone(), stream_id))
     }
-
-    #[wasm_bindgen(getter = ConfrType)]
-    pub fn confr_type_constants(&self) -> Object {
-        convert::constants(&[
-            ("COMMUNICATION", ConfrType::Communication.code()),
-            ("COMMUNICATION_MIX", ConfrType::CommunicationMix.code()),
-            ("LIVE", ConfrType::Live.code()),
-        ])
-    }
-
-    #[wasm_bindgen(getter = Role)]
-    pub fn role_constants(&self) -> Object {
-        convert::constants(&[
-            ("ADMIN", Role::Admin.code()),
-            ("TALKER", Role::Talker.code()),
-            ("AUDIENCE", Role::Audience.code()),
-        ])
-    }
 }
+
+/// A method of `emedia.mgr` as `invoke` calls it: the manager and four arguments (the
+/// ones the method does not take are undefined).
+type Method = fn(&Manager, JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>;
+
+/// `methodNames()` and `invoke(slot, ...)`: every method by its emedia name.
+const METHODS: &[(&str, Method)] = &[
+    ("configure", |m, a, _, _, _| {
+        m.configure(a).map(|()| JsValue::UNDEFINED)
+    }),
+    ("setIdentity", |m, a, b, _, _| {
+        m.set_identity(a, b).map(|()| JsValue::UNDEFINED)
+    }),
+    ("logout", |m, _, _, _, _| Ok(m.logout().into())),
+    ("getUserStatus", |m, a, _, _, _| {
+        Ok(m.get_user_status(a).into())
+    }),
+    ("startUserStatusNotify", |m, _, _, _, _| {
+        Ok(m.start_user_status_notify().into())
+    }),
+    ("stopUserStatusNotify", |m, _, _, _, _| {
+        Ok(m.stop_user_status_notify().into())
+    }),
+    ("setDNDStatus", |m, a, _, _, _| {
+        Ok(m.set_dnd_status(a).into())
+    }),
+    ("call", |m, a, b, _, _| Ok(m.call(a, b).into())),
+    ("groupCall", |m, a, b, _, _| Ok(m.group_call(a, b).into())),
+    ("accept", |m, a, _, _, _| Ok(m.accept(a).into())),
+    ("reject", |m, a, _, _, _| Ok(m.reject(a).into())),
+    ("hangup", |m, a, _, _, _| Ok(m.hangup(a).into())),
+    ("isBusy", |m, _, _, _, _| Ok(m.is_busy().into())),
+    ("inviteToConference", |m, a, b, c, d| {
+        Ok(m.invite_to_conference(a, b, c, d).into())
+    }),
+    ("cancelInvite", |m, a, _, _, _| {
+        Ok(m.cancel_invite(a).into())
+    }),
+    ("createConference", |m, a, b, c, d| {
+        Ok(m.create_conference(a, b, c, d).into())
+    }),
+    ("getConferenceTkt", |m, a, b, _, _| {
+        Ok(m.get_conference_tkt(a, b).into())
+    }),
+    ("joinConference", |m, a, b, c, _| {
+        Ok(m.join_conference(a, b, c).into())
+    }),
+    ("joinConferenceWithTicket", |m, a, b, c, _| {
+        Ok(m.join_conference_with_ticket(a, b, c).into())
+    }),
+    ("joinRoom", |m, a, _, _, _| Ok(m.join_room(a).into())),
+    ("exitConference", |m, a, _, _, _| {
+        Ok(m.exit_conference(a).into())
+    }),
+    ("destroyConference", |m, a, _, _, _| {
+        Ok(m.destroy_conference(a).into())
+    }),
+    ("kickMembersById", |m, a, b, _, _| {
+        Ok(m.kick_members_by_id(a, b).into())
+    }),
+    ("grantRole", |m, a, b, c, _| {
+        Ok(m.grant_role(a, b, c).into())
+    }),
+    ("getConferenceInfo", |m, a, b, _, _| {
+        Ok(m.get_conference_info(a, b).into())
+    }),
+    ("pubStream", |m, a, _, _, _| Ok(m.pub_stream(a).into())),
+    ("unpubStream", |m, a, _, _, _| Ok(m.unpub_stream(a).into())),
+    ("onStateChange", |m, a, b, _, _| {
+        Ok(m.on_state_change(a, b).into())
+    }),
+    ("subStream", |m, a, b, _, _| Ok(m.sub_stream(a, b).into())),
+    ("unsubStream", |m, a, _, _, _| Ok(m.unsub_stream(a).into())),
+    ("pauseAudio", |m, a, _, _, _| Ok(m.pause_audio(a).into())),
+    ("resumeAudio", |m, a, _, _, _| Ok(m.resume_audio(a).into())),
+    ("pauseVideo", |m, a, _, _, _| Ok(m.pause_video(a).into())),
+    ("resumeVideo", |m, a, _, _, _| Ok(m.resume_video(a).into())),
+    ("getStats", |m, a, _, _, _| Ok(m.get_stats(a).into())),
+];
 
 /// call / groupCall: `{type, timeout, ext, callId}`.
 fn call_cmd(user_ids: Vec<String>, options: &JsValue, group: bool) -> Result<Command, SdkError> {
