@@ -211,6 +211,25 @@ export interface SubscribedStream {
   stream: MediaStream;
 }
 
+/** A camera or microphone, as `mediaDevices()` lists it. */
+export interface MediaDevice {
+  deviceId: string;
+  kind: 'videoinput' | 'audioinput';
+  /** Empty until the page has had camera or microphone access. */
+  label: string;
+  groupId: string;
+}
+
+/** One stream's entry in `onUserVoiceVolume`. */
+export interface VoiceVolume {
+  /** The publisher's user id; yours for your own streams. */
+  userId: string;
+  streamId: string;
+  /** 0–100: 100 + 2 × dBFS of the mean level over the interval (0 at −50 dBFS and
+   * below); 0 for a stream you muted with `muteRemoteAudio`. */
+  volume: number;
+}
+
 /** A WebSocket-shaped object, as `socketFactory` returns. */
 export interface SocketLike {
   send(data: string): void;
@@ -317,6 +336,27 @@ export declare class Manager {
    * URL after a lost connection (the pusher's under a new stream id), else null. */
   onStateChange(event: LiveStateChangeEvent, streamId?: string): Promise<RtmpStream | null>;
 
+  // Local media controls (browsers; in a mini-program they reject with -507, except
+  // enableVolumeIndication(0)).
+  /** Only this page stops (or starts again) playing a subscribed stream's audio.
+   * -554 if you do not subscribe to it. */
+  muteRemoteAudio(streamId: string, muted: boolean): Promise<void>;
+  /** Every subscribed stream's audio, and streams subscribed later while it holds. */
+  muteAllRemoteAudio(muted: boolean): Promise<void>;
+  /** `onUserVoiceVolume` every `intervalMs`; 0 or less switches it off. */
+  enableVolumeIndication(intervalMs: number): Promise<void>;
+  /** The cameras and microphones. */
+  mediaDevices(): Promise<MediaDevice[]>;
+  /** Sends another camera on one of your streams (same stream id, no renegotiation;
+   * the old camera is stopped). After `switchToAudio`, sends video again. -554 unknown
+   * stream, -101 not yours, -200 unknown deviceId or a stream without video. */
+  changeCamera(streamId: string, deviceId: string): Promise<void>;
+  /** As `changeCamera`, for the microphone. */
+  changeMicrophone(streamId: string, deviceId: string): Promise<void>;
+  /** One of your streams stops sending video (its camera is stopped); the others get
+   * `onMediaChanaged` with `voff` 1. `changeCamera` brings video back. */
+  switchToAudio(streamId: string): Promise<void>;
+
   readonly ConfrType: ConfrTypes;
   readonly Role: Roles;
 
@@ -367,6 +407,11 @@ export declare class Manager {
   /** A call or invitation method (call, groupCall, accept, reject, hangup,
    * inviteToConference, cancelInvite) failed; its promise rejects too. */
   onError: ((code: ErrorCode, message: string) => void) | null;
+  /** Every `enableVolumeIndication` interval: the audio level of each subscribed
+   * stream and of each of your own streams with audio. */
+  onUserVoiceVolume: ((volumes: VoiceVolume[]) => void) | null;
+  /** A camera or microphone was plugged in or out (`devicechange`). */
+  onDeviceChanged: (() => void) | null;
 }
 
 export interface Emedia {

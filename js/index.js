@@ -34,6 +34,18 @@ function defineApi() {
       set(f) { this.setHook(slot, f); },
     });
   });
+  // Stateless, so here rather than in the wasm: 0.1 KB gzipped against 0.66 KB.
+  Object.defineProperty(proto, 'mediaDevices', { value: mediaDevices, writable: true, configurable: true });
+}
+
+/** `mgr.mediaDevices()`: the cameras and microphones. */
+async function mediaDevices() {
+  if (!globalThis.navigator?.mediaDevices) {
+    throw Object.assign(new Error('no camera or microphone access here (navigator.mediaDevices)'), { code: -507 });
+  }
+  return (await navigator.mediaDevices.enumerateDevices())
+    .filter((d) => d.kind === 'videoinput' || d.kind === 'audioinput')
+    .map(({ deviceId, kind, label, groupId }) => ({ deviceId, kind, label, groupId }));
 }
 
 emedia.ready = init().then(() => {

@@ -42,6 +42,20 @@ function instantiate(imports) {
     .then((bytes) => WebAssembly.instantiate(bytes, imports));
 }
 
+/** `mgr.mediaDevices()`: the cameras and microphones (as ../index.js); -507 in a
+ * mini-program, whose <live-pusher> picks its own camera. */
+async function mediaDevices() {
+  const devices = typeof navigator === 'object' && navigator ? navigator.mediaDevices : undefined;
+  if (inMiniProgram || !devices) {
+    const e = new Error('not in a mini-program: use the live-pusher and live-player components');
+    e.code = -507;
+    throw e;
+  }
+  return (await devices.enumerateDevices())
+    .filter((d) => d.kind === 'videoinput' || d.kind === 'audioinput')
+    .map(({ deviceId, kind, label, groupId }) => ({ deviceId, kind, label, groupId }));
+}
+
 const emedia = {
   /** The emedia manager; set once `ready` resolves. */
   mgr: undefined,
@@ -82,6 +96,7 @@ emedia.ready = Promise.resolve()
         set(f) { this.setHook(slot, f); },
       });
     });
+    Object.defineProperty(proto, 'mediaDevices', { value: mediaDevices, writable: true, configurable: true });
     const mgr = new Manager();
     if (inMiniProgram) mgr.configure({ socketFactory: wxSocketFactory(wxApi), miniProgram: true });
     mgr.configure(options);

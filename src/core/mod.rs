@@ -164,6 +164,11 @@ impl Client {
         Ok(())
     }
 
+    /// The user id given to `set_identity`.
+    pub fn user_id(&self) -> Option<&str> {
+        self.identity.as_ref().map(|i| i.user.as_str())
+    }
+
     pub fn conference(&self, id: &ConferenceId) -> Option<&JoinedConference> {
         self.conferences.get(id)
     }

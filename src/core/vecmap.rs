@@ -127,6 +127,10 @@ impl<T: PartialEq> VecSet<T> {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+
+    pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
+        self.items.retain(keep);
+    }
 }
 
 impl<'a, T> IntoIterator for &'a VecSet<T> {

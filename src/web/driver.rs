@@ -38,8 +38,10 @@ pub struct Driver {
     pub rtmp_pushes: VecMap<emedia_protocol::StreamId, emedia_protocol::Request>,
     socket: Option<JsSocket>,
     pub local: LocalPeers,
-    /// The browser's online / visibility listeners.
+    /// The browser's online / visibility / devicechange listeners.
     pub network: Option<super::network::NetworkWatch>,
+    /// `enableVolumeIndication`, while on.
+    pub volume: Option<super::volume::VolumeWatch>,
     timer: Option<(u64, Timeout)>,
     waiters: VecMap<OpId, Waiter>,
     next_op: OpId,

@@ -41,10 +41,14 @@ pub enum Hook {
     GroupCallInviteeListUpdate,
     InviteStatus,
     Error,
+    /// `navigator.mediaDevices` fired `devicechange` (`network.rs`).
+    DeviceChanged,
+    /// `enableVolumeIndication`'s readings (`volume.rs`).
+    UserVoiceVolume,
 }
 
 impl Hook {
-    pub const ALL: [Hook; 23] = [
+    pub const ALL: [Hook; 25] = [
         Hook::MemberJoined,
         Hook::MemberExited,
         Hook::MemberRoleChanged,
@@ -68,6 +72,8 @@ impl Hook {
         Hook::GroupCallInviteeListUpdate,
         Hook::InviteStatus,
         Hook::Error,
+        Hook::DeviceChanged,
+        Hook::UserVoiceVolume,
     ];
 
     pub fn js_name(self) -> &'static str {
@@ -95,6 +101,8 @@ impl Hook {
             Hook::GroupCallInviteeListUpdate => "onGroupCallInviteeListUpdate",
             Hook::InviteStatus => "onInviteStatus",
             Hook::Error => "onError",
+            Hook::DeviceChanged => "onDeviceChanged",
+            Hook::UserVoiceVolume => "onUserVoiceVolume",
         }
     }
 }
@@ -223,12 +231,18 @@ impl Hooks {
         };
         let args: Array = args.into_iter().collect();
         for hook in hooks {
-            let Some(f) = &self.slots[Self::index(*hook)] else {
-                continue;
-            };
-            if let Err(e) = f.apply(&JsValue::NULL, &args) {
-                console_error(&cat(&["emedia: hook ", hook.js_name(), " threw"]), &e);
-            }
+            self.call(*hook, &args);
+        }
+    }
+
+    /// Calls one hook, if set, with `args`. A hook that throws is logged with its name
+    /// and does not stop the SDK.
+    pub fn call(&self, hook: Hook, args: &Array) {
+        let Some(f) = &self.slots[Self::index(hook)] else {
+            return;
+        };
+        if let Err(e) = f.apply(&JsValue::NULL, args) {
+            console_error(&cat(&["emedia: hook ", hook.js_name(), " threw"]), &e);
         }
     }
 }

@@ -3,24 +3,29 @@
 //! (`publish.rs`); subscribing uses one receive-only connection per conference,
 //! renegotiated for each stream (`subscribe.rs`). The client always offers.
 
-use crate::core::VecMap;
 use crate::core::{cat, LocalMedia, SdkError};
+use crate::core::{VecMap, VecSet};
 use emedia_protocol::{ConferenceId, ErrorCode, StreamId, StreamType};
 use futures_channel::oneshot;
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpTransceiver,
+    MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpSender, RtcRtpTransceiver,
     RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit,
 };
 
 pub struct Publication {
     pub pc: RtcPeerConnection,
     pub stream: MediaStream,
-    /// Tracks the SDK opened itself (stopped on close); an app's own stream is left alone.
-    pub owns_tracks: bool,
+    /// The tracks the SDK opened itself (stopped on close): all of a capture, none of
+    /// an app's own stream, and each camera or microphone `changeCamera` /
+    /// `changeMicrophone` opened.
+    pub owned: Vec<MediaStreamTrack>,
+    /// The senders of the stream's audio and video on `pc`, once it is offered. After
+    /// `switchToAudio` the video sender sends no track.
+    pub audio: Option<RtcRtpSender>,
+    pub video: Option<RtcRtpSender>,
     /// What was asked for, to publish it again after a rejoin.
     pub spec: PublishSpec,
     /// The object pubStream resolved with (`{id, rtcId, stream, confrId}`).
@@ -38,11 +43,11 @@ pub struct PublishSpec {
 }
 
 impl Publication {
-    /// Closes the connection, and the tracks if the SDK opened them.
+    /// Closes the connection, and the tracks the SDK opened.
     pub fn release(self) {
         self.pc.close();
-        if self.owns_tracks {
-            stop_tracks(&self.stream);
+        for t in &self.owned {
+            t.stop();
         }
     }
 }
@@ -64,6 +69,10 @@ pub struct LocalPeers {
     pub connections: VecMap<ConferenceId, SubscriberConnection>,
     /// Each subscribed stream's transceivers, and its conference.
     pub subscriptions: VecMap<StreamId, (ConferenceId, Vec<RtcRtpTransceiver>)>,
+    /// Subscribed streams whose audio this page does not play (`muteRemoteAudio`).
+    pub muted: VecSet<StreamId>,
+    /// `muteAllRemoteAudio(true)` holds: new subscriptions start muted.
+    pub mute_all: bool,
 }
 
 impl LocalPeers {
@@ -87,21 +96,18 @@ impl LocalPeers {
                         t.stop();
                     }
                 }
+                self.muted.remove(&id);
             }
             LocalMedia::CloseSubscriberConnection(confr_id) => {
                 if let Some(c) = self.connections.remove(&confr_id) {
                     c.pc.close();
                 }
                 self.subscriptions.retain(|_, (c, _)| *c != confr_id);
+                let subscriptions = &self.subscriptions;
+                self.muted.retain(|id| subscriptions.contains_key(id));
             }
         }
         None
-    }
-}
-
-pub fn stop_tracks(stream: &MediaStream) {
-    for t in stream.get_tracks().iter() {
-        t.unchecked_into::<MediaStreamTrack>().stop();
     }
 }
 

@@ -2,6 +2,7 @@
 //! converts its arguments (rejecting bad ones with -200 before anything is sent),
 //! hands a command to the driver and returns the driver's promise.
 
+mod controls;
 mod convert;
 mod driver;
 mod hooks;
@@ -12,11 +13,12 @@ mod publish;
 mod rtmp;
 mod socket;
 mod subscribe;
+mod volume;
 mod wire;
 
 use crate::core::{Command, SdkError};
 use driver::Shared;
-use emedia_protocol::{ConfrType, Request, Role};
+use emedia_protocol::{ConfrType, ErrorCode, Request, Role};
 use hooks::Hook;
 use js_sys::{Function, Object, Promise};
 use std::future::Future;
@@ -60,6 +62,37 @@ impl Manager {
     /// Configured by the mini-program entry: media goes over RTMP.
     fn mini_program(&self) -> bool {
         self.shared.borrow().mini_program
+    }
+
+    /// The local media controls work on the browser's tracks: -507 in a mini-program,
+    /// whose `<live-pusher>` / `<live-player>` the app controls itself.
+    fn browser_only(&self) -> Result<(), SdkError> {
+        if self.mini_program() {
+            return Err(SdkError::new(
+                ErrorCode::NotSupported,
+                "not in a mini-program: use the live-pusher and live-player components",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A local control that is done at once: a settled promise.
+    fn local(&self, f: impl FnOnce(&Shared) -> Result<JsValue, SdkError>) -> Promise {
+        match self.browser_only().and_then(|()| f(&self.shared)) {
+            Ok(v) => Promise::resolve(&v),
+            Err(e) => rejected(e),
+        }
+    }
+
+    /// A local control that waits for the browser.
+    fn local_async(
+        &self,
+        fut: impl Future<Output = Result<JsValue, SdkError>> + 'static,
+    ) -> Promise {
+        match self.browser_only() {
+            Ok(()) => self.media(fut),
+            Err(e) => rejected(e),
+        }
     }
 
     fn run(&self, cmd: Result<Command, SdkError>) -> Promise {
@@ -508,6 +541,50 @@ impl Manager {
     pub fn get_stats(&self, stream_id: JsValue) -> Promise {
         self.media(subscribe::stats(self.shared.clone(), stream_id))
     }
+
+    /// `muteRemoteAudio(streamId, muted)`: only this page stops (or starts again)
+    /// playing a subscribed stream's audio.
+    pub fn mute_remote_audio(&self, stream_id: JsValue, muted: JsValue) -> Promise {
+        self.local(|s| controls::mute_remote_audio(s, &stream_id, &muted))
+    }
+
+    /// `muteAllRemoteAudio(muted)`: every subscribed stream, and those subscribed later
+    /// while it holds.
+    pub fn mute_all_remote_audio(&self, muted: JsValue) -> Promise {
+        self.local(|s| controls::mute_all_remote_audio(s, &muted))
+    }
+
+    /// `enableVolumeIndication(intervalMs)`: `onUserVoiceVolume` every interval; 0 or
+    /// less switches it off (which a mini-program accepts too).
+    pub fn enable_volume_indication(&self, interval_ms: JsValue) -> Promise {
+        if self.mini_program() && interval_ms.as_f64().is_some_and(|ms| ms <= 0.0) {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        }
+        self.local(|s| volume::enable(s, &interval_ms))
+    }
+
+    pub fn change_camera(&self, stream_id: JsValue, device_id: JsValue) -> Promise {
+        self.local_async(controls::change_device(
+            self.shared.clone(),
+            stream_id,
+            device_id,
+            true,
+        ))
+    }
+
+    pub fn change_microphone(&self, stream_id: JsValue, device_id: JsValue) -> Promise {
+        self.local_async(controls::change_device(
+            self.shared.clone(),
+            stream_id,
+            device_id,
+            false,
+        ))
+    }
+
+    /// `switchToAudio(streamId)`: an own stream stops sending video; everyone sees `voff`.
+    pub fn switch_to_audio(&self, stream_id: JsValue) -> Promise {
+        self.local_async(controls::switch_to_audio(self.shared.clone(), stream_id))
+    }
 }
 
 /// A method of `emedia.mgr` as `invoke` calls it: the manager and four arguments (the
@@ -587,6 +664,24 @@ const METHODS: &[(&str, Method)] = &[
     ("pauseVideo", |m, a, _, _, _| Ok(m.pause_video(a).into())),
     ("resumeVideo", |m, a, _, _, _| Ok(m.resume_video(a).into())),
     ("getStats", |m, a, _, _, _| Ok(m.get_stats(a).into())),
+    ("muteRemoteAudio", |m, a, b, _, _| {
+        Ok(m.mute_remote_audio(a, b).into())
+    }),
+    ("muteAllRemoteAudio", |m, a, _, _, _| {
+        Ok(m.mute_all_remote_audio(a).into())
+    }),
+    ("enableVolumeIndication", |m, a, _, _, _| {
+        Ok(m.enable_volume_indication(a).into())
+    }),
+    ("changeCamera", |m, a, b, _, _| {
+        Ok(m.change_camera(a, b).into())
+    }),
+    ("changeMicrophone", |m, a, b, _, _| {
+        Ok(m.change_microphone(a, b).into())
+    }),
+    ("switchToAudio", |m, a, _, _, _| {
+        Ok(m.switch_to_audio(a).into())
+    }),
 ];
 
 /// call / groupCall: `{type, timeout, ext, callId}`.

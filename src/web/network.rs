@@ -1,6 +1,7 @@
 //! The browser's view of the network: `online` on the window and `visibilitychange`
 //! on the document feed the core, which probes the link or retries at once. Going
 //! offline or hidden alone changes nothing: a dead link shows itself by its silence.
+//! Also `devicechange` on `navigator.mediaDevices`, which calls `onDeviceChanged()`.
 //!
 //! Duck-typed through `Reflect` (no web-sys types), and absent where there is no
 //! `addEventListener` (mini-programs). The listeners are removed in `Drop`.
@@ -40,6 +41,17 @@ impl NetworkWatch {
                 pump(&d);
             }
         };
+        let on_devices = {
+            let driver = driver.clone();
+            move || {
+                let Some(d) = driver.upgrade() else { return };
+                let hooks = d.borrow().hooks.clone();
+                hooks.call(super::hooks::Hook::DeviceChanged, &js_sys::Array::new());
+            }
+        };
+        let navigator = Reflect::get(&global, &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
+        let devices =
+            Reflect::get(&navigator, &"mediaDevices".into()).unwrap_or(JsValue::UNDEFINED);
         let on_visibility = {
             let document = document.clone();
             move || {
@@ -64,6 +76,11 @@ impl NetworkWatch {
                 target: document,
                 event: "visibilitychange",
                 closure: Closure::wrap(Box::new(on_visibility) as Box<dyn FnMut()>),
+            },
+            Listener {
+                target: devices,
+                event: "devicechange",
+                closure: Closure::wrap(Box::new(on_devices) as Box<dyn FnMut()>),
             },
         ];
         for l in wanted {

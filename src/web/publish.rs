@@ -17,7 +17,7 @@ use web_sys::{
     MediaStreamTrack, RtcRtpTransceiverDirection,
 };
 
-fn media_devices() -> Result<MediaDevices, SdkError> {
+pub(super) fn media_devices() -> Result<MediaDevices, SdkError> {
     let navigator = convert::get(&js_sys::global(), "navigator");
     let devices = convert::get(&navigator, "mediaDevices");
     if devices.is_undefined() {
@@ -172,6 +172,15 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
     }
     let audio_call = shared.borrow().core.audio_call(&confr_id);
     let (stream, owns_tracks) = capture(&options, screen, audio_call).await?;
+    let owned = if owns_tracks {
+        stream
+            .get_tracks()
+            .iter()
+            .map(|t| t.unchecked_into())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let handle = Object::new();
     let _ = Reflect::set(&handle, &"rtcId".into(), &spec.rtc_id.as_str().into());
     let _ = Reflect::set(&handle, &"stream".into(), &stream);
@@ -179,7 +188,9 @@ pub async fn publish(shared: Shared, options: JsValue) -> Result<JsValue, SdkErr
     let p = Publication {
         pc: new_pc()?,
         stream,
-        owns_tracks,
+        owned,
+        audio: None,
+        video: None,
         spec,
         handle,
         ice_watch: None,
@@ -228,12 +239,15 @@ async fn send_media(
     let video = first_track(p.stream.get_video_tracks());
     let init = transceiver_init(RtcRtpTransceiverDirection::Sendonly);
     init.set_streams(&Array::of1(&p.stream));
-    if let Some(track) = &audio {
-        p.pc.add_transceiver_with_media_stream_track_and_init(track, &init);
-    }
+    p.audio = audio.as_ref().map(|track| {
+        p.pc.add_transceiver_with_media_stream_track_and_init(track, &init)
+            .sender()
+    });
+    p.video = None;
     if let Some(track) = &video {
         let t =
             p.pc.add_transceiver_with_media_stream_track_and_init(track, &init);
+        p.video = Some(t.sender());
         if let Some(codec) = &p.spec.codec {
             if let Err(e) = prefer_codec(&t, codec) {
                 return Err((p, e));
@@ -298,7 +312,7 @@ async fn send_media(
 }
 
 /// Which own stream, and in which conference.
-fn own_stream(
+pub(super) fn own_stream(
     shared: &Shared,
     stream_id: &JsValue,
 ) -> Result<(ConferenceId, emedia_protocol::StreamInfo), SdkError> {
@@ -323,6 +337,11 @@ pub async fn set_paused(
 ) -> Result<JsValue, SdkError> {
     let (confr_id, info) = own_stream(&shared, &stream_id)?;
     if let Some(p) = shared.borrow().local.publications.get(&info.id) {
+        if !audio && !paused && p.video.as_ref().is_some_and(|s| s.track().is_none()) {
+            return Err(SdkError::bad_param(
+                "the stream sends no video since switchToAudio: changeCamera sends it again",
+            ));
+        }
         let tracks = if audio {
             p.stream.get_audio_tracks()
         } else {

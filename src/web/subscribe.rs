@@ -188,11 +188,17 @@ async fn negotiate(
             cat(&["stream ", stream_id.as_str(), " ended"]),
         ));
     }
-    shared
-        .borrow_mut()
-        .local
-        .subscriptions
-        .insert(stream_id.clone(), (confr_id.clone(), transceivers));
+    {
+        let mut d = shared.borrow_mut();
+        if d.local.mute_all {
+            // muteAllRemoteAudio(true) holds: this stream starts muted too.
+            super::controls::set_muted(&transceivers, true);
+            d.local.muted.insert(stream_id.clone());
+        }
+        d.local
+            .subscriptions
+            .insert(stream_id.clone(), (confr_id.clone(), transceivers));
+    }
     // Nothing to wait for: a lost "ready" only delays the first frame until the
     // browser asks for a keyframe itself.
     driver::send_unawaited(

@@ -127,3 +127,21 @@ test('outside development a mini-program refuses a plain ws:// server', async ()
   await assert.rejects(r.mgr.createConference(10), (e) => e.code === -9527);
   assert.equal(r.mp.sockets.length, 0, 'no connection was attempted');
 });
+
+test('the local media controls are browser features: -507 in a mini-program', async () => {
+  const a = await member('mpctl');
+  const code = async (p) => { try { await p; return 0; } catch (e) { return e.code; } };
+  assert.deepEqual({
+    muteRemoteAudio: await code(a.mgr.muteRemoteAudio('S1', true)),
+    muteAllRemoteAudio: await code(a.mgr.muteAllRemoteAudio(true)),
+    enableVolumeIndication: await code(a.mgr.enableVolumeIndication(500)),
+    volumeOff: await code(a.mgr.enableVolumeIndication(0)),
+    mediaDevices: await code(a.mgr.mediaDevices()),
+    changeCamera: await code(a.mgr.changeCamera('S1', 'cam')),
+    changeMicrophone: await code(a.mgr.changeMicrophone('S1', 'mic')),
+    switchToAudio: await code(a.mgr.switchToAudio('S1')),
+  }, {
+    muteRemoteAudio: -507, muteAllRemoteAudio: -507, enableVolumeIndication: -507, volumeOff: 0,
+    mediaDevices: -507, changeCamera: -507, changeMicrophone: -507, switchToAudio: -507,
+  });
+});

@@ -64,6 +64,19 @@ async function meeting(token: string): Promise<void> {
   const inviteId: string = await mgr.inviteToConference(room.confrId, 'erin', { why: 1 }, 20);
   mgr.onInviteStatus = (id, status) => console.log(id === inviteId, status === 4);
   await mgr.cancelInvite(inviteId);
+
+  // Local media controls.
+  const devices = await mgr.mediaDevices();
+  const camera = devices.find((d) => d.kind === 'videoinput');
+  const cam = await mgr.pubStream({ audio: true, video: true });
+  if (camera) await mgr.changeCamera(cam.id, camera.deviceId);
+  await mgr.changeMicrophone(cam.id, devices.filter((d) => d.kind === 'audioinput')[0].deviceId);
+  await mgr.switchToAudio(cam.id);
+  await mgr.muteRemoteAudio('S1', true);
+  await mgr.muteAllRemoteAudio(false);
+  await mgr.enableVolumeIndication(300);
+  mgr.onUserVoiceVolume = (list) => list.forEach((v) => console.log(v.userId, v.streamId, v.volume > 10));
+  mgr.onDeviceChanged = () => console.log(devices.length, devices[0].label, devices[0].groupId);
   await mgr.logout();
 
   // @ts-expect-error: a call is video or audio
@@ -86,6 +99,12 @@ async function meeting(token: string): Promise<void> {
   await mgr.pubStream({ videoCodec: 'vp9' });
   // @ts-expect-error: the constants are read-only
   mgr.Role.ADMIN = 3;
+  // @ts-expect-error: muteRemoteAudio names the stream
+  await mgr.muteRemoteAudio(true);
+  // @ts-expect-error: devices are cameras and microphones
+  mgr.onDeviceChanged = (kind: 'audiooutput') => kind;
+  // @ts-expect-error: a volume entry is not a number
+  mgr.onUserVoiceVolume = (list: number[]) => list;
 }
 
 void meeting;
