@@ -847,13 +847,16 @@ impl Client {
 /// (with `/ws` added when they have no path).
 pub fn signaling_url(base: &str) -> Result<String, SdkError> {
     let base = base.trim().trim_end_matches('/');
-    let (scheme, rest) = base.split_once("://").ok_or_else(|| {
-        SdkError::bad_param(cat(&[
+    // A byte scan, not `split_once("://")`: a `&str` pattern brings the two-way
+    // substring search into the wasm (~2 KB) for this one call.
+    let Some(at) = base.as_bytes().windows(3).position(|w| w == b"://") else {
+        return Err(SdkError::bad_param(cat(&[
             "server must be an http(s) or ws(s) URL, not \"",
             base,
             "\"",
-        ]))
-    })?;
+        ])));
+    };
+    let (scheme, rest) = (&base[..at], &base[at + 3..]);
     let scheme = match scheme.to_ascii_lowercase().as_str() {
         "http" | "ws" => "ws",
         "https" | "wss" => "wss",

@@ -120,6 +120,12 @@ fn server_urls() {
         ErrorCode::BadParameters
     );
     assert!(signaling_url("localhost").is_err());
+    assert!(signaling_url("http://").is_err());
+    assert_eq!(signaling_url(" WS://h:2 ").unwrap(), "ws://h:2/ws");
+    assert_eq!(
+        signaling_url("h:80").unwrap_err().message,
+        "server must be an http(s) or ws(s) URL, not \"h:80\""
+    );
 }
 
 #[test]

@@ -14,21 +14,26 @@ pub fn cat(parts: &[&str]) -> String {
 
 /// `n` in decimal, as `n.to_string()` writes it.
 pub fn decimal(n: i64) -> String {
-    let mut digits = Vec::new();
+    // Digits from the end of a buffer that holds the longest, i64::MIN's 19 and a sign.
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
     let mut rest = n.unsigned_abs();
     loop {
-        digits.push(b'0' + (rest % 10) as u8);
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
         rest /= 10;
         if rest == 0 {
             break;
         }
     }
+    let mut s = String::new();
     if n < 0 {
-        digits.push(b'-');
+        s.push('-');
     }
-    digits.reverse();
-    // Only ASCII digits and '-' were pushed.
-    String::from_utf8(digits).unwrap_or_default()
+    for &d in &digits[at..] {
+        s.push(char::from(d));
+    }
+    s
 }
 
 #[cfg(test)]
