@@ -87,7 +87,9 @@ impl Command {
             Command::Send(Request::Join { ticket, .. }) if ticket.is_empty() => {
                 Err(SdkError::bad_param("ticket is required"))
             }
-            Command::Send(Request::JoinRoom { room_name, .. }) if room_name.trim().is_empty() => {
+            Command::Send(Request::JoinRoom { room_name, .. })
+                if room_name.trim_ascii().is_empty() =>
+            {
                 Err(SdkError::bad_param("roomName is required"))
             }
             Command::Send(Request::Kick { members, .. } | Request::GrantRole { members, .. })

@@ -846,7 +846,7 @@ impl Client {
 /// `http://h:p` → `ws://h:p/ws`, `https://` → `wss://`; `ws(s)://` URLs pass as given
 /// (with `/ws` added when they have no path).
 pub fn signaling_url(base: &str) -> Result<String, SdkError> {
-    let base = base.trim().trim_end_matches('/');
+    let base = base.trim_ascii().trim_end_matches('/');
     // A byte scan, not `split_once("://")`: a `&str` pattern brings the two-way
     // substring search into the wasm (~2 KB) for this one call.
     let Some(at) = base.as_bytes().windows(3).position(|w| w == b"://") else {

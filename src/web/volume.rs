@@ -170,8 +170,7 @@ fn meters(shared: &Shared) -> Vec<(String, StreamId, Meter)> {
 
 /// `(totalAudioEnergy, totalSamplesDuration)` of the report's audio entry of `kind`.
 fn audio_totals(report: &JsValue, kind: &str) -> Option<(f64, f64)> {
-    let entries = js_sys::try_iter(report).ok()??;
-    for entry in entries.flatten() {
+    for entry in Array::from(report).iter() {
         let stat = Array::from(&entry).get(1);
         let field = |k: &str| Reflect::get(&stat, &k.into()).unwrap_or(JsValue::UNDEFINED);
         if field("type").as_string().as_deref() == Some(kind)
