@@ -14,6 +14,10 @@ rustup target list --installed | grep -qx wasm32-unknown-unknown \
 
 # The package's wasm is built with nightly and std rebuilt for size (build-pkg.sh),
 # which needs nightly's rust-src; without it the package is built with stable.
+# Fuzzing needs nightly too (fuzz.sh).
+rustup toolchain list | grep -q '^nightly' \
+  || rustup toolchain install nightly --profile minimal --component rust-src \
+  || echo "WARNING: no nightly toolchain: the package will be built with stable" >&2
 if rustup toolchain list | grep -q '^nightly' \
   && ! rustup +nightly component list --installed | grep -q '^rust-src'; then
   rustup +nightly component add rust-src \

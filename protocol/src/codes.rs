@@ -35,7 +35,8 @@ macro_rules! numeric_enum {
         impl TryFrom<$repr> for $name {
             type Error = String;
             fn try_from(v: $repr) -> Result<Self, String> {
-                $name::from_code(v).ok_or_else(|| format!(concat!("unknown ", stringify!($name), " {}"), v))
+                // A fixed text: formatting the value would keep `core::fmt` in the wasm.
+                $name::from_code(v).ok_or_else(|| String::from(concat!("unknown ", stringify!($name))))
             }
         }
     };
