@@ -6,20 +6,14 @@
 // microphone beeps.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 import { openMember, waitForHook, expectFlowing, inbound } from './page-sdk.mjs';
 
 let browser;
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',
-      '--use-fake-device-for-media-stream=device-count=3', '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
+  browser = await launch({
+    fakeDevices: 'device-count=3',
+    args: ['--autoplay-policy=no-user-gesture-required'],
   });
 });
 after(async () => { await browser?.close(); });

@@ -134,17 +134,7 @@ impl<S: ConferenceStore> Core<S> {
             }
         }
         for room in [&req.from_confr, confr_id] {
-            let live: Vec<StreamId> = self
-                .pk_host_streams(room)
-                .into_iter()
-                .filter(|id| {
-                    self.store
-                        .get(room)
-                        .and_then(|c| c.streams.get(id))
-                        .is_some_and(|s| s.state == Negotiation::Live)
-                })
-                .collect();
-            for id in live {
+            for id in self.pk_host_streams(room) {
                 self.mirror_stream(room, &id);
             }
         }
@@ -160,7 +150,7 @@ impl<S: ConferenceStore> Core<S> {
         Ok(Response::Done)
     }
 
-    /// The streams of `room`'s PK host that are its own (not mirrors).
+    /// The live streams of `room`'s PK host that are its own (not mirrors).
     fn pk_host_streams(&self, room: &ConferenceId) -> Vec<StreamId> {
         let Some(conf) = self.store.get(room) else {
             return Vec::new();
@@ -171,7 +161,11 @@ impl<S: ConferenceStore> Core<S> {
         conf.streams
             .ids_of_member(&pk.host)
             .into_iter()
-            .filter(|id| conf.streams.get(id).is_some_and(|s| !s.mirror))
+            .filter(|id| {
+                conf.streams
+                    .get(id)
+                    .is_some_and(|s| !s.mirror && s.state == Negotiation::Live)
+            })
             .collect()
     }
 
