@@ -2,7 +2,8 @@
 
 use super::error::SdkError;
 use emedia_protocol::{
-    ConferenceId, ConferenceInfo, ConfrType, Joined, Request, StreamId, StreamInfo, UserStatus,
+    ConferenceId, ConferenceInfo, ConfrType, Joined, Member, Request, RoomInfo, StreamId,
+    StreamInfo, UserStatus,
 };
 
 /// One `emedia.mgr` call that talks to the server.
@@ -65,6 +66,19 @@ pub enum Outcome {
     },
     /// inviteToConference: the invite id.
     InviteSent(String),
+    /// sendBuffer / sendFile accepted: the taskId, and how to send its bytes.
+    TransferStarted {
+        transfer_id: u32,
+        chunk_bytes: u32,
+        window_bytes: u32,
+    },
+    /// getRoomInfos
+    RoomInfos(Vec<RoomInfo>),
+    /// getAnchorList / getAudienceList
+    Members {
+        confr_id: ConferenceId,
+        members: Vec<Member>,
+    },
     Done,
 }
 
@@ -126,6 +140,14 @@ impl Command {
             }) if user_id.is_empty() || *timeout_ms == Some(0) => Err(SdkError::bad_param(
                 "an invitation needs a userId and a timeout above 0",
             )),
+            Command::Send(Request::SendCmd { to, .. } | Request::SendData { to, .. })
+                if to.is_empty() =>
+            {
+                Err(SdkError::bad_param("userId is required"))
+            }
+            Command::Send(Request::SendData { size: 0, .. }) => {
+                Err(SdkError::bad_param("nothing to send: the data is empty"))
+            }
             _ => Ok(()),
         }
     }
@@ -136,7 +158,18 @@ impl Command {
         matches!(
             self,
             Command::Send(
-                Request::Destroy { .. } | Request::Kick { .. } | Request::GrantRole { .. }
+                Request::Destroy { .. }
+                    | Request::Kick { .. }
+                    | Request::GrantRole { .. }
+                    | Request::AnswerTalkerRequest { .. }
+                    | Request::Mute { .. }
+                    | Request::MuteAll { .. }
+                    | Request::RequestRoomPk { .. }
+                    | Request::AnswerRoomPk { .. }
+                    | Request::QuitRoomPk { .. }
+                    | Request::SetConferenceAttrs { .. }
+                    | Request::DeleteConferenceAttrs { .. }
+                    | Request::GetAudienceList { .. }
             )
         )
     }

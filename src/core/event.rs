@@ -2,7 +2,7 @@
 
 use super::SdkError;
 use emedia_protocol::{
-    CallProgress, ConferenceId, ErrorCode, ExitReason, Invitation, InviteStatus, Member,
+    CallProgress, ConferenceId, ErrorCode, Event, ExitReason, Invitation, InviteStatus, Member,
     MemberExitReason, Role, StreamId, StreamInfo, UserStatus,
 };
 
@@ -81,6 +81,32 @@ pub enum SdkEvent {
     /// `onError(code, message)`: a call or invitation method failed (its promise
     /// rejects too).
     CallError(SdkError),
+    /// In-conference interaction as the server told it (`interaction.rs`): room
+    /// messages, `sendCmd` data, requests to speak and their answers, being muted,
+    /// attributes, PK requests, starts and ends.
+    Interaction(Event),
+    /// `onRequestRoomPKReply(agree, targetConfrId)`: the answer to this page's PK request.
+    RoomPkAnswered {
+        confr_id: ConferenceId,
+        target_confr_id: ConferenceId,
+        agree: bool,
+    },
+    /// `onSendProgress(taskId, sentBytes, totalBytes)`: the receiver holds `sent` bytes.
+    SendProgress {
+        transfer: u32,
+        sent: u64,
+        total: u64,
+    },
+    /// `onNotifyBufferData` / `onNotifyFileData` (a file has a `name`): all `size`
+    /// bytes arrived; the driver holds them.
+    DataReceived {
+        transfer: u32,
+        from: String,
+        name: Option<String>,
+        size: u64,
+    },
+    /// `onNotifyCancelSend(taskId)`: the other end cancelled, or the connection dropped.
+    TransferCancelled { transfer: u32 },
 }
 
 /// What the driver must do with this page's own peer connections.
@@ -92,6 +118,9 @@ pub enum LocalMedia {
     CloseSubscriber(StreamId),
     /// Close this conference's subscriber connection: the page left it.
     CloseSubscriberConnection(ConferenceId),
+    /// An ADMIN muted (or unmuted) this page: its audio tracks on this stream stop
+    /// (or resume) at the source.
+    SilenceSource { stream_id: StreamId, silent: bool },
     /// Publish this stream's media again, into `confr_id`, under a new stream id: the
     /// server lost the session that published it and the page joined again.
     Republish {

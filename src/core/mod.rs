@@ -17,10 +17,12 @@ mod calls;
 mod command;
 mod error;
 mod event;
+mod interaction;
 mod reconnect;
 mod rejoin;
 mod state;
 mod text;
+mod transfers;
 mod vecmap;
 
 pub use command::{Command, Outcome};
@@ -28,6 +30,7 @@ pub use error::SdkError;
 pub use event::{LocalMedia, SdkEvent};
 pub use reconnect::{retry_delay, Reconnect, GIVE_UP_MS, HEARTBEAT_MS};
 pub use state::{JoinedConference, Rejoin};
+pub use transfers::DataOut;
 
 use emedia_protocol::{
     CallType, ClientMessage, ConferenceId, ErrorCode, Event, ExitReason, Joined, ReplyBody,
@@ -126,6 +129,8 @@ pub struct Client {
     invitations: VecMap<String, CallType>,
     /// Calls whose failure also goes to `onError` (`Command::reports_errors`).
     error_ops: VecSet<OpId>,
+    /// `sendBuffer` / `sendFile` in flight, both ways (`transfers.rs`).
+    transfers: transfers::Transfers,
 }
 
 impl Client {
@@ -234,6 +239,7 @@ impl Client {
         }
         let me = self.identity.as_ref().map_or("", |i| i.user.as_str());
         let req = cmd.first_request(me);
+        self.cancel_local(&req);
         let waiting = match cmd {
             Command::JoinConference { .. } => Waiting::TicketForJoin(op, cmd),
             _ => Waiting::Op(op, cmd),
@@ -265,6 +271,19 @@ impl Client {
                     ErrorCode::IllegalRights,
                     "an AUDIENCE member cannot publish",
                 ));
+            }
+            if let Command::Send(Request::SetMedia {
+                stream_id,
+                aoff: false,
+                ..
+            }) = cmd
+            {
+                if conf.muted && conf.stream(stream_id).is_some_and(|s| s.audio) {
+                    return Err(SdkError::new(
+                        ErrorCode::IllegalRights,
+                        "an ADMIN muted you: only an ADMIN can unmute you",
+                    ));
+                }
             }
             if cmd.is_join() {
                 return Err(SdkError::new(
@@ -360,6 +379,7 @@ impl Client {
         self.link = Some(Link::Down);
         self.session = None;
         self.rejoining = false;
+        self.drop_transfers();
         self.queued.clear();
         for (_, p) in std::mem::take(&mut self.pending) {
             if let Waiting::Op(op, _) | Waiting::TicketForJoin(op, _) = p.waiting {
@@ -503,10 +523,12 @@ impl Client {
                 }
             }
             (
-                Command::Send(Request::Destroy { .. })
-                | Command::Send(Request::Kick { .. })
-                | Command::Send(Request::GrantRole { .. })
-                | Command::Send(Request::SubscriptionReady { .. }),
+                Command::Send(
+                    Request::Destroy { .. }
+                    | Request::Kick { .. }
+                    | Request::GrantRole { .. }
+                    | Request::SubscriptionReady { .. },
+                ),
                 Response::Done,
             ) => self.complete(op, Ok(Outcome::Done)),
             (Command::Send(Request::GetInfo { .. }), Response::Info(info)) => {
@@ -599,7 +621,7 @@ impl Client {
                 }
                 self.complete(op, Ok(Outcome::Done));
             }
-            (cmd, resp) => self.finish_call(op, cmd, resp),
+            (cmd, resp) => self.finish_interaction(op, cmd, resp),
         }
     }
 
@@ -631,6 +653,7 @@ impl Client {
                 stream,
             });
         }
+        self.room_state_on_join(joined);
     }
 
     fn unexpected(&mut self, op: OpId) {
@@ -641,8 +664,8 @@ impl Client {
 
     fn handle_event(&mut self, event: Event) {
         let Some(confr_id) = event.confr_id() else {
-            // Presence and call news concern no conference.
-            return self.call_event(event);
+            // Peer data, presence and call news concern no conference.
+            return self.peer_event(event);
         };
         let Some(conf) = self.conferences.get_mut(confr_id) else {
             // Late news about a conference already left: nobody to tell.
@@ -699,8 +722,15 @@ impl Client {
                 }
             }
             Event::StreamAdded {
-                confr_id, stream, ..
+                confr_id,
+                stream,
+                member,
             } => {
+                // A PK host of the other room: its member is not in this room's roster.
+                if let Some(m) = member {
+                    conf.guests.retain(|g| g.id != m.id);
+                    conf.guests.push(m);
+                }
                 conf.upsert_stream(stream.clone());
                 SdkEvent::StreamAdded {
                     confr_id,
@@ -742,8 +772,7 @@ impl Client {
             | Event::CmdData { .. }
             | Event::DataIncoming { .. }
             | Event::TransferCancelled { .. } => return,
-            // In-conference interaction (issue 8): not surfaced by the SDK yet.
-            Event::RoomMsg { .. }
+            event @ (Event::RoomMsg { .. }
             | Event::TalkerRequested { .. }
             | Event::TalkerRequestAnswered { .. }
             | Event::Muted { .. }
@@ -751,7 +780,7 @@ impl Client {
             | Event::RoomPkRequested { .. }
             | Event::RoomPkRefused { .. }
             | Event::RoomPkStarted { .. }
-            | Event::RoomPkEnded { .. } => return,
+            | Event::RoomPkEnded { .. }) => return self.room_event(event),
         };
         self.events.push(out);
     }

@@ -51,6 +51,7 @@ impl Client {
     /// keeping, else end everything as before.
     pub(super) fn link_lost(&mut self, why: &str, now: u64) {
         self.transport.push(super::TransportCommand::Close);
+        self.drop_transfers();
         // A rejoin is one attempt: losing its connection too ends it.
         if !self.can_resume() || self.rejoining {
             self.teardown(

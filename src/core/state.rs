@@ -35,6 +35,12 @@ pub struct JoinedConference {
     /// The call's type when this conference is a call (or was joined by accepting an
     /// invitation): an audio call's pubStream publishes audio only by default.
     pub call_type: Option<CallType>,
+    /// An ADMIN muted this page (`mute`, or `muteAll` for everyone but ADMINs).
+    pub muted: bool,
+    /// The room this page's ADMIN asked for a PK and has no answer from yet.
+    pub pk_asked: Option<ConferenceId>,
+    /// Hosts of another room whose streams a running PK shows here.
+    pub guests: Vec<Member>,
 }
 
 impl JoinedConference {
@@ -51,12 +57,18 @@ impl JoinedConference {
             subscribed: VecSet::new(),
             rejoin: Rejoin::default(),
             call_type: None,
+            muted: false,
+            pk_asked: None,
+            guests: Vec::new(),
         }
     }
 
-    /// The publisher of a stream, as far as this member can see.
+    /// The publisher of a stream, as far as this member can see: a member, or the
+    /// host of the other room in a PK.
     pub fn owner_of(&self, stream: &StreamInfo) -> Option<Member> {
-        self.members.iter().find(|m| m.id == stream.mem_id).cloned()
+        (self.members.iter().chain(&self.guests))
+            .find(|m| m.id == stream.mem_id)
+            .cloned()
     }
 
     pub fn stream(&self, id: &StreamId) -> Option<&StreamInfo> {

@@ -427,6 +427,7 @@ fn lose_for_good(c: &mut Client, mut now: u64) -> u64 {
 }
 
 mod calls;
+mod interaction;
 mod reconnect;
 mod rejoin;
 

@@ -3,8 +3,8 @@
 
 use crate::core::{cat, Outcome, SdkError};
 use emedia_protocol::{
-    CallType, ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, ErrorCode, Invitation,
-    Joined, Member, Role, StreamInfo, StreamType, UserStatus,
+    Attrs, CallType, ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, ErrorCode,
+    Invitation, Joined, Member, Role, RoomInfo, StreamInfo, StreamType, UserStatus,
 };
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
@@ -288,6 +288,29 @@ fn joined(j: &Joined, password: &Option<String>) -> JsValue {
         set(&o, "password", p.as_str());
     }
     set(&o, "members", members(&j.confr_id, &j.members));
+    set(&o, "attrs", attrs(&j.attrs));
+    o.into()
+}
+
+/// Room attributes as `{key: val, ...}`.
+pub fn attrs(a: &Attrs) -> JsValue {
+    let o = Object::new();
+    for (k, v) in a {
+        set(&o, k, v.as_str());
+    }
+    o.into()
+}
+
+/// `getRoomInfos`' `{confrId, type, memberCount, ownerName, attrs}`.
+fn room_info(r: &RoomInfo) -> JsValue {
+    let o = Object::new();
+    set(&o, "confrId", r.confr_id.as_str());
+    set(&o, "type", r.confr_type.code());
+    set(&o, "memberCount", r.member_count);
+    if let Some(owner) = &r.owner_name {
+        set(&o, "ownerName", owner.as_str());
+    }
+    set(&o, "attrs", attrs(&r.attrs));
     o.into()
 }
 
@@ -349,6 +372,12 @@ pub fn outcome(out: &Outcome) -> JsValue {
             o.into()
         }
         Outcome::InviteSent(id) => id.as_str().into(),
+        Outcome::TransferStarted { transfer_id, .. } => (*transfer_id).into(),
+        Outcome::RoomInfos(list) => list.iter().map(room_info).collect::<Array>().into(),
+        Outcome::Members {
+            confr_id,
+            members: m,
+        } => members(confr_id, m).into(),
         Outcome::Done | Outcome::IceRestarted(_) => JsValue::UNDEFINED,
     }
 }

@@ -9,7 +9,8 @@ use super::hooks::Hooks;
 use super::media::LocalPeers;
 use super::socket::{JsSocket, SocketEvent, SocketLike};
 use crate::core::{
-    cat, Client, Command, Completion, OpId, Outcome, SdkError, SdkEvent, TransportCommand, VecMap,
+    cat, Client, Command, Completion, DataOut, OpId, Outcome, SdkError, SdkEvent, TransportCommand,
+    VecMap,
 };
 use emedia_protocol::{ClientMessage, ServerMessage};
 use futures_channel::oneshot;
@@ -27,6 +28,9 @@ extern "C" {
 
 pub type Shared = Rc<RefCell<Driver>>;
 
+/// `(kind, confrId, id) => Promise`: see `hooks.rs`, `answers`.
+pub type AnswerFn = Closure<dyn Fn(JsValue, JsValue, JsValue) -> Promise>;
+
 #[derive(Default)]
 pub struct Driver {
     pub core: Client,
@@ -42,6 +46,13 @@ pub struct Driver {
     pub network: Option<super::network::NetworkWatch>,
     /// `enableVolumeIndication`, while on.
     pub volume: Option<super::volume::VolumeWatch>,
+    /// The bytes of each transfer this page sends, and the chunks of each it receives,
+    /// by taskId (`transfer.rs`).
+    pub sources: VecMap<u32, js_sys::Uint8Array>,
+    pub received: VecMap<u32, js_sys::Array>,
+    /// The function behind the `agree` / `refuse` handed to `onRequestToTalker` and
+    /// `onRequestRoomPK` (`hooks.rs`), kept alive here.
+    pub answer: Option<AnswerFn>,
     timer: Option<(u64, Timeout)>,
     waiters: VecMap<OpId, Waiter>,
     next_op: OpId,
@@ -134,10 +145,11 @@ pub fn pump(shared: &Shared) {
                 }
             }
         }
-        let (outgoing, settled, events) = {
+        let (outgoing, data, settled, events) = {
             let mut d = shared.borrow_mut();
             let outgoing: Vec<ClientMessage> =
                 std::iter::from_fn(|| d.core.poll_transmit()).collect();
+            let data: Vec<DataOut> = std::iter::from_fn(|| d.core.poll_data()).collect();
             while let Some(cmd) = d.core.poll_local_media() {
                 republish.extend(d.local.apply(cmd));
             }
@@ -148,14 +160,18 @@ pub fn pump(shared: &Shared) {
                 .filter_map(|c| d.waiters.remove(&c.op).map(|w| (w, c)))
                 .collect();
             let events: Vec<SdkEvent> = std::iter::from_fn(|| d.core.poll_event()).collect();
-            (outgoing, settled, events)
+            (outgoing, data, settled, events)
         };
         // Sent with no borrow held: a socket of the app's may call back synchronously.
         let socket = shared.borrow().socket.as_ref().map(JsSocket::handle);
         for msg in &outgoing {
             transmit(socket.as_ref(), msg);
         }
-        if transport.is_empty() && outgoing.is_empty() && settled.is_empty() && events.is_empty() {
+        let idle = transport.is_empty() && outgoing.is_empty() && data.is_empty();
+        for out in data {
+            super::transfer::act(shared, socket.as_ref(), out);
+        }
+        if idle && settled.is_empty() && events.is_empty() {
             break;
         }
         for (waiter, c) in settled {
@@ -171,8 +187,20 @@ pub fn pump(shared: &Shared) {
         }
         for e in &events {
             // Read the hooks afresh: an earlier hook may have replaced them.
-            let hooks = shared.borrow().hooks.clone();
-            hooks.dispatch(e);
+            let (hooks, payload) = {
+                let mut d = shared.borrow_mut();
+                let payload = match e {
+                    SdkEvent::DataReceived {
+                        transfer,
+                        name,
+                        size,
+                        ..
+                    } => super::transfer::take_received(&mut d, *transfer, name.is_some(), *size),
+                    _ => JsValue::UNDEFINED,
+                };
+                (d.hooks.clone(), payload)
+            };
+            hooks.dispatch(e, payload);
         }
     }
     shared.borrow_mut().pumping = false;
@@ -208,6 +236,7 @@ fn open_socket(shared: &Shared, url: &str) {
                     Some(msg) => d.core.handle_message(msg, now()),
                     None => warn("emedia: ignored a message the SDK does not understand"),
                 },
+                SocketEvent::Binary(buf) => super::transfer::receive(&mut d, &buf),
             }
         }
         pump(&shared);

@@ -3,7 +3,7 @@
 
 use super::convert;
 use crate::core::{cat, SdkEvent};
-use emedia_protocol::{CallProgress, ErrorCode};
+use emedia_protocol::{CallProgress, ErrorCode, Event, RoomMsg};
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -45,10 +45,27 @@ pub enum Hook {
     DeviceChanged,
     /// `enableVolumeIndication`'s readings (`volume.rs`).
     UserVoiceVolume,
+    // In-conference interaction (issue 8).
+    RecvRoomTextMsg,
+    RecvRoomCustomMsg,
+    NotifyCmdData,
+    SendProgress,
+    NotifyBufferData,
+    NotifyFileData,
+    NotifyCancelSend,
+    RequestToTalker,
+    RequestToTalkerReply,
+    Muted,
+    Unmuted,
+    ConfrAttrsUpdated,
+    RequestRoomPK,
+    RequestRoomPKReply,
+    RoomPKStarted,
+    QuitRoomPK,
 }
 
 impl Hook {
-    pub const ALL: [Hook; 25] = [
+    pub const ALL: [Hook; 41] = [
         Hook::MemberJoined,
         Hook::MemberExited,
         Hook::MemberRoleChanged,
@@ -74,6 +91,22 @@ impl Hook {
         Hook::Error,
         Hook::DeviceChanged,
         Hook::UserVoiceVolume,
+        Hook::RecvRoomTextMsg,
+        Hook::RecvRoomCustomMsg,
+        Hook::NotifyCmdData,
+        Hook::SendProgress,
+        Hook::NotifyBufferData,
+        Hook::NotifyFileData,
+        Hook::NotifyCancelSend,
+        Hook::RequestToTalker,
+        Hook::RequestToTalkerReply,
+        Hook::Muted,
+        Hook::Unmuted,
+        Hook::ConfrAttrsUpdated,
+        Hook::RequestRoomPK,
+        Hook::RequestRoomPKReply,
+        Hook::RoomPKStarted,
+        Hook::QuitRoomPK,
     ];
 
     pub fn js_name(self) -> &'static str {
@@ -103,13 +136,43 @@ impl Hook {
             Hook::Error => "onError",
             Hook::DeviceChanged => "onDeviceChanged",
             Hook::UserVoiceVolume => "onUserVoiceVolume",
+            Hook::RecvRoomTextMsg => "onRecvRoomTextMsg",
+            Hook::RecvRoomCustomMsg => "onRecvRoomCustomMsg",
+            Hook::NotifyCmdData => "onNotifyCmdData",
+            Hook::SendProgress => "onSendProgress",
+            Hook::NotifyBufferData => "onNotifyBufferData",
+            Hook::NotifyFileData => "onNotifyFileData",
+            Hook::NotifyCancelSend => "onNotifyCancelSend",
+            Hook::RequestToTalker => "onRequestToTalker",
+            Hook::RequestToTalkerReply => "onRequestToTalkerReply",
+            Hook::Muted => "onMuted",
+            Hook::Unmuted => "onUnmuted",
+            Hook::ConfrAttrsUpdated => "onConfrAttrsUpdated",
+            Hook::RequestRoomPK => "onRequestRoomPK",
+            Hook::RequestRoomPKReply => "onRequestRoomPKReply",
+            Hook::RoomPKStarted => "onRoomPKStarted",
+            Hook::QuitRoomPK => "onQuitRoomPK",
         }
     }
 }
 
-#[derive(Default, Clone)]
+#[derive(Clone)]
 pub struct Hooks {
     slots: [Option<Function>; Hook::ALL.len()],
+    /// `(kind, confrId, id) => Promise`, bound into the `agree` / `refuse` functions
+    /// of a request to speak (kind 1 / 0, the applicant's member id) and of a PK
+    /// request (kind 3 / 2, the asking room) (`mod.rs`, `answer`).
+    pub answer: Option<Function>,
+}
+
+impl Default for Hooks {
+    // By hand: `Default` stops at arrays of 32.
+    fn default() -> Self {
+        Self {
+            slots: std::array::from_fn(|_| None),
+            answer: None,
+        }
+    }
 }
 
 impl Hooks {
@@ -128,9 +191,21 @@ impl Hooks {
         self.slots[Self::index(hook)] = value.dyn_into::<Function>().ok();
     }
 
-    /// Calls the hooks for `event`. A hook that throws is logged with its name and
-    /// does not stop the SDK.
-    pub fn dispatch(&self, event: &SdkEvent) {
+    /// `agree` and `refuse` for a request: the answer function with its arguments bound.
+    fn answers(&self, agree: u8, confr_id: &str, id: &str) -> [JsValue; 2] {
+        let Some(f) = &self.answer else {
+            return [JsValue::UNDEFINED, JsValue::UNDEFINED];
+        };
+        let bind = |kind: u8| -> JsValue {
+            f.bind3(&JsValue::NULL, &kind.into(), &confr_id.into(), &id.into())
+                .into()
+        };
+        [bind(agree), bind(agree - 1)]
+    }
+
+    /// Calls the hooks for `event`; `payload` is a received transfer's data. A hook
+    /// that throws is logged with its name and does not stop the SDK.
+    pub fn dispatch(&self, event: &SdkEvent, payload: JsValue) {
         let (hooks, args): (&[Hook], Vec<JsValue>) = match event {
             SdkEvent::MemberJoined { confr_id, member } => (
                 &[Hook::MemberJoined],
@@ -228,11 +303,152 @@ impl Hooks {
                 &[Hook::Error],
                 vec![e.code.code().into(), e.message.as_str().into()],
             ),
+            SdkEvent::Interaction(event) => return self.interaction(event),
+            SdkEvent::RoomPkAnswered {
+                confr_id,
+                target_confr_id,
+                agree,
+            } => (
+                &[Hook::RequestRoomPKReply],
+                vec![
+                    (*agree).into(),
+                    target_confr_id.as_str().into(),
+                    confr_id.as_str().into(),
+                ],
+            ),
+            SdkEvent::SendProgress {
+                transfer,
+                sent,
+                total,
+            } => (
+                &[Hook::SendProgress],
+                vec![
+                    (*transfer).into(),
+                    (*sent as f64).into(),
+                    (*total as f64).into(),
+                ],
+            ),
+            SdkEvent::DataReceived {
+                transfer,
+                from,
+                name: Some(name),
+                ..
+            } => (
+                &[Hook::NotifyFileData],
+                vec![
+                    from.as_str().into(),
+                    payload,
+                    name.as_str().into(),
+                    (*transfer).into(),
+                ],
+            ),
+            SdkEvent::DataReceived { transfer, from, .. } => (
+                &[Hook::NotifyBufferData],
+                vec![from.as_str().into(), payload, (*transfer).into()],
+            ),
+            SdkEvent::TransferCancelled { transfer } => {
+                (&[Hook::NotifyCancelSend], vec![(*transfer).into()])
+            }
         };
         let args: Array = args.into_iter().collect();
         for hook in hooks {
             self.call(*hook, &args);
         }
+    }
+
+    /// The hooks of a server event of issue 8; each ends with the conference id (an
+    /// addition to the emedia and TRTC signatures, for pages in several rooms).
+    fn interaction(&self, event: &Event) {
+        let (hook, args): (Hook, Vec<JsValue>) = match event {
+            Event::RoomMsg {
+                confr_id,
+                from,
+                msg: RoomMsg::Text(text),
+            } => (
+                Hook::RecvRoomTextMsg,
+                vec![
+                    convert::member(confr_id, from),
+                    text.as_str().into(),
+                    confr_id.as_str().into(),
+                ],
+            ),
+            Event::RoomMsg {
+                confr_id,
+                from,
+                msg: RoomMsg::Custom { cmd, msg },
+            } => (
+                Hook::RecvRoomCustomMsg,
+                vec![
+                    convert::member(confr_id, from),
+                    cmd.as_str().into(),
+                    msg.as_str().into(),
+                    confr_id.as_str().into(),
+                ],
+            ),
+            Event::CmdData { from, data } => (
+                Hook::NotifyCmdData,
+                vec![from.as_str().into(), data.as_str().into()],
+            ),
+            Event::TalkerRequested {
+                confr_id,
+                applicant,
+                reason,
+            } => {
+                let [agree, refuse] = self.answers(1, confr_id.as_str(), applicant.id.as_str());
+                let reason = reason.as_deref().map_or(JsValue::UNDEFINED, JsValue::from);
+                let applicant = convert::member(confr_id, applicant);
+                (
+                    Hook::RequestToTalker,
+                    vec![applicant, agree, refuse, reason, confr_id.as_str().into()],
+                )
+            }
+            Event::TalkerRequestAnswered { confr_id, agree } => (
+                Hook::RequestToTalkerReply,
+                vec![(*agree).into(), confr_id.as_str().into()],
+            ),
+            Event::Muted { confr_id, muted } => (
+                if *muted { Hook::Muted } else { Hook::Unmuted },
+                vec![confr_id.as_str().into()],
+            ),
+            Event::ConfrAttrsUpdated { confr_id, attrs } => (
+                Hook::ConfrAttrsUpdated,
+                vec![convert::attrs(attrs), confr_id.as_str().into()],
+            ),
+            Event::RoomPkRequested {
+                confr_id,
+                from,
+                from_confr_id,
+            } => {
+                let [agree, refuse] = self.answers(3, confr_id.as_str(), from_confr_id.as_str());
+                (
+                    Hook::RequestRoomPK,
+                    vec![
+                        convert::member(from_confr_id, from),
+                        from_confr_id.as_str().into(),
+                        agree,
+                        refuse,
+                        confr_id.as_str().into(),
+                    ],
+                )
+            }
+            Event::RoomPkStarted {
+                confr_id,
+                other_confr_id,
+            } => (
+                Hook::RoomPKStarted,
+                vec![confr_id.as_str().into(), other_confr_id.as_str().into()],
+            ),
+            Event::RoomPkEnded {
+                confr_id,
+                other_confr_id,
+            } => (
+                Hook::QuitRoomPK,
+                vec![confr_id.as_str().into(), other_confr_id.as_str().into()],
+            ),
+            // The core hands no other event over as interaction.
+            _ => return,
+        };
+        self.call(hook, &args.into_iter().collect());
     }
 
     /// Calls one hook, if set, with `args`. A hook that throws is logged with its name

@@ -43,6 +43,13 @@ pub struct PublishSpec {
 }
 
 impl Publication {
+    /// Stops (or resumes) sending the microphone: an ADMIN's mute.
+    pub fn silence(&self, silent: bool) {
+        for t in self.stream.get_audio_tracks().iter() {
+            t.unchecked_into::<MediaStreamTrack>().set_enabled(!silent);
+        }
+    }
+
     /// Closes the connection, and the tracks the SDK opened.
     pub fn release(self) {
         self.pc.close();
@@ -83,6 +90,11 @@ impl LocalPeers {
             LocalMedia::ClosePublisher(id) => {
                 if let Some(p) = self.publications.remove(&id) {
                     p.release();
+                }
+            }
+            LocalMedia::SilenceSource { stream_id, silent } => {
+                if let Some(p) = self.publications.get(&stream_id) {
+                    p.silence(silent);
                 }
             }
             LocalMedia::Republish {

@@ -13,12 +13,13 @@ mod publish;
 mod rtmp;
 mod socket;
 mod subscribe;
+mod transfer;
 mod volume;
 mod wire;
 
 use crate::core::{Command, SdkError};
 use driver::Shared;
-use emedia_protocol::{ConfrType, ErrorCode, Request, Role};
+use emedia_protocol::{ConferenceId, ConfrType, ErrorCode, MemberId, Request, Role, RoomMsg};
 use hooks::Hook;
 use js_sys::{Function, Object, Promise};
 use std::future::Future;
@@ -107,7 +108,10 @@ impl Manager {
     fn run_call(&self, cmd: Result<Command, SdkError>) -> Promise {
         if let Err(e) = &cmd {
             let hooks = self.shared.borrow().hooks.clone();
-            hooks.dispatch(&crate::core::SdkEvent::CallError(e.clone()));
+            hooks.dispatch(
+                &crate::core::SdkEvent::CallError(e.clone()),
+                JsValue::UNDEFINED,
+            );
         }
         self.run(cmd)
     }
@@ -130,6 +134,12 @@ impl Manager {
         }
         let watch = network::NetworkWatch::install(std::rc::Rc::downgrade(&shared));
         shared.borrow_mut().network = Some(watch);
+        let answer = answer_function(&shared);
+        {
+            let mut d = shared.borrow_mut();
+            d.hooks.answer = Some(answer.as_ref().unchecked_ref::<Function>().clone());
+            d.answer = Some(answer);
+        }
         Manager { shared }
     }
 
@@ -585,6 +595,195 @@ impl Manager {
     pub fn switch_to_audio(&self, stream_id: JsValue) -> Promise {
         self.local_async(controls::switch_to_audio(self.shared.clone(), stream_id))
     }
+
+    /// `sendRoomTextMsg(confrId, text)`: every other member gets `onRecvRoomTextMsg`.
+    pub fn send_room_text_msg(&self, confr_id: JsValue, text: JsValue) -> Promise {
+        self.run((|| {
+            Ok(Command::Send(Request::SendRoomMsg {
+                confr_id: convert::confr_id(&confr_id)?,
+                msg: RoomMsg::Text(convert::string(&text, "text")?),
+            }))
+        })())
+    }
+
+    /// `sendRoomCustomMsg(confrId, cmd, msg)`: `onRecvRoomCustomMsg` at the others.
+    pub fn send_room_custom_msg(&self, confr_id: JsValue, cmd: JsValue, msg: JsValue) -> Promise {
+        self.run((|| {
+            Ok(Command::Send(Request::SendRoomMsg {
+                confr_id: convert::confr_id(&confr_id)?,
+                msg: RoomMsg::Custom {
+                    cmd: convert::string(&cmd, "cmd")?,
+                    msg: convert::opt_string(&msg, "msg")?.unwrap_or_default(),
+                },
+            }))
+        })())
+    }
+
+    /// `sendCmd(userId, data)`: a message of at most 4 KiB to a user in a conference
+    /// with you (`onNotifyCmdData`).
+    pub fn send_cmd(&self, user_id: JsValue, data: JsValue) -> Promise {
+        self.run((|| {
+            Ok(Command::Send(Request::SendCmd {
+                to: convert::string(&user_id, "userId")?,
+                data: convert::string(&data, "data")?,
+            }))
+        })())
+    }
+
+    /// `sendBuffer(userId, data)`: resolves the taskId; `onSendProgress` follows.
+    pub fn send_buffer(&self, user_id: JsValue, data: JsValue) -> Promise {
+        self.media(transfer::send(self.shared.clone(), user_id, data, None))
+    }
+
+    /// `sendFile(userId, file, fileName?)`: a Blob or File (or bytes and a name).
+    pub fn send_file(&self, user_id: JsValue, file: JsValue, file_name: JsValue) -> Promise {
+        self.media(transfer::send(
+            self.shared.clone(),
+            user_id,
+            file,
+            Some(file_name),
+        ))
+    }
+
+    /// `cancelSend(taskId)`: stops a transfer at both ends (`onNotifyCancelSend` there).
+    pub fn cancel_send(&self, task_id: JsValue) -> Promise {
+        self.run(match task_id.as_f64() {
+            Some(n) if n.fract() == 0.0 && (1.0..=u32::MAX as f64).contains(&n) => {
+                Ok(Command::Send(Request::CancelTransfer {
+                    transfer_id: n as u32,
+                }))
+            }
+            _ => Err(SdkError::bad_param(
+                "taskId must be a number from sendBuffer or sendFile",
+            )),
+        })
+    }
+
+    /// `requestToTalker(confrId, reason)`: an AUDIENCE member asks every ADMIN.
+    pub fn request_to_talker(&self, confr_id: JsValue, reason: JsValue) -> Promise {
+        self.run((|| {
+            Ok(Command::Send(Request::RequestToTalker {
+                confr_id: convert::confr_id(&confr_id)?,
+                reason: convert::opt_string(&reason, "reason")?,
+            }))
+        })())
+    }
+
+    /// `muteBymemberId` / `unmuteBymemberId(confrId, memberName)`: by member id or user name.
+    fn mute(&self, confr_id: JsValue, member: JsValue, muted: bool) -> Promise {
+        self.run((|| {
+            Ok(Command::Send(Request::Mute {
+                confr_id: convert::confr_id(&confr_id)?,
+                member: convert::string(&member, "memberName")?,
+                muted,
+            }))
+        })())
+    }
+
+    /// `muteAll` / `unmuteAll(confrId)`: everyone but the ADMINs, joiners included.
+    fn mute_all(&self, confr_id: JsValue, muted: bool) -> Promise {
+        self.run(
+            convert::confr_id(&confr_id)
+                .map(|confr_id| Command::Send(Request::MuteAll { confr_id, muted })),
+        )
+    }
+
+    /// `setConferenceAttrs(confrId, {key, val})` (or `(confrId, key, val)`).
+    pub fn set_conference_attrs(&self, confr_id: JsValue, attr: JsValue, val: JsValue) -> Promise {
+        self.run((|| {
+            let (key, val) = if attr.is_object() {
+                (convert::get(&attr, "key"), convert::get(&attr, "val"))
+            } else {
+                (attr, val)
+            };
+            Ok(Command::Send(Request::SetConferenceAttrs {
+                confr_id: convert::confr_id(&confr_id)?,
+                key: convert::string(&key, "key")?,
+                val: convert::opt_string(&val, "val")?.unwrap_or_default(),
+            }))
+        })())
+    }
+
+    pub fn delete_conference_attrs(&self, confr_id: JsValue, key: JsValue) -> Promise {
+        self.run((|| {
+            let key = if key.is_object() {
+                convert::get(&key, "key")
+            } else {
+                key
+            };
+            Ok(Command::Send(Request::DeleteConferenceAttrs {
+                confr_id: convert::confr_id(&confr_id)?,
+                key: convert::string(&key, "key")?,
+            }))
+        })())
+    }
+
+    /// `getRoomInfos(confrIds)`: `[{confrId, type, memberCount, ownerName, attrs}]`.
+    pub fn get_room_infos(&self, confr_ids: JsValue) -> Promise {
+        self.run(convert::names(&confr_ids, "confrIds").map(|ids| {
+            Command::Send(Request::GetRoomInfos {
+                confr_ids: ids.into_iter().map(ConferenceId).collect(),
+            })
+        }))
+    }
+
+    /// `getAnchorList(confrId)` (ADMINs and TALKERs) / `getAudienceList(confrId)`.
+    fn member_list(&self, confr_id: JsValue, audience: bool) -> Promise {
+        self.run(convert::confr_id(&confr_id).map(|confr_id| {
+            Command::Send(if audience {
+                Request::GetAudienceList { confr_id }
+            } else {
+                Request::GetAnchorList { confr_id }
+            })
+        }))
+    }
+
+    /// `requestRoomPK(confrId, targetConfrId, targetUserName)` from an ADMIN.
+    pub fn request_room_pk(&self, confr_id: JsValue, target: JsValue, user: JsValue) -> Promise {
+        self.run((|| {
+            Ok(Command::Send(Request::RequestRoomPk {
+                confr_id: convert::confr_id(&confr_id)?,
+                target_confr_id: ConferenceId(convert::string(&target, "targetConfrId")?),
+                target_user: convert::string(&user, "targetUserName")?,
+            }))
+        })())
+    }
+
+    pub fn quit_room_pk(&self, confr_id: JsValue) -> Promise {
+        self.run(
+            convert::confr_id(&confr_id)
+                .map(|confr_id| Command::Send(Request::QuitRoomPk { confr_id })),
+        )
+    }
+}
+
+/// What `agree()` and `refuse()` call (`hooks.rs`, `answers`): kind 1 / 0 answers a
+/// request to speak from member `id`, kind 3 / 2 a PK request from room `id`.
+fn answer_function(shared: &Shared) -> driver::AnswerFn {
+    let weak = std::rc::Rc::downgrade(shared);
+    Closure::new(move |kind: JsValue, confr_id: JsValue, id: JsValue| {
+        let Some(shared) = weak.upgrade() else {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        };
+        let kind = kind.as_f64().unwrap_or(0.0) as u8;
+        let confr_id = ConferenceId(confr_id.as_string().unwrap_or_default());
+        let id = id.as_string().unwrap_or_default();
+        let agree = kind % 2 == 1;
+        let req = if kind < 2 {
+            Request::AnswerTalkerRequest {
+                confr_id,
+                member_id: MemberId(id),
+                agree,
+            }
+        } else {
+            Request::AnswerRoomPk {
+                confr_id,
+                from_confr_id: ConferenceId(id),
+                agree,
+            }
+        };
+        driver::call(&shared, Command::Send(req))
+    })
 }
 
 /// A method of `emedia.mgr` as `invoke` calls it: the manager and four arguments (the
@@ -682,6 +881,46 @@ const METHODS: &[(&str, Method)] = &[
     ("switchToAudio", |m, a, _, _, _| {
         Ok(m.switch_to_audio(a).into())
     }),
+    ("sendRoomTextMsg", |m, a, b, _, _| {
+        Ok(m.send_room_text_msg(a, b).into())
+    }),
+    ("sendRoomCustomMsg", |m, a, b, c, _| {
+        Ok(m.send_room_custom_msg(a, b, c).into())
+    }),
+    ("sendCmd", |m, a, b, _, _| Ok(m.send_cmd(a, b).into())),
+    ("sendBuffer", |m, a, b, _, _| Ok(m.send_buffer(a, b).into())),
+    ("sendFile", |m, a, b, c, _| Ok(m.send_file(a, b, c).into())),
+    ("cancelSend", |m, a, _, _, _| Ok(m.cancel_send(a).into())),
+    ("requestToTalker", |m, a, b, _, _| {
+        Ok(m.request_to_talker(a, b).into())
+    }),
+    ("muteBymemberId", |m, a, b, _, _| {
+        Ok(m.mute(a, b, true).into())
+    }),
+    ("unmuteBymemberId", |m, a, b, _, _| {
+        Ok(m.mute(a, b, false).into())
+    }),
+    ("muteAll", |m, a, _, _, _| Ok(m.mute_all(a, true).into())),
+    ("unmuteAll", |m, a, _, _, _| Ok(m.mute_all(a, false).into())),
+    ("setConferenceAttrs", |m, a, b, c, _| {
+        Ok(m.set_conference_attrs(a, b, c).into())
+    }),
+    ("deleteConferenceAttrs", |m, a, b, _, _| {
+        Ok(m.delete_conference_attrs(a, b).into())
+    }),
+    ("getRoomInfos", |m, a, _, _, _| {
+        Ok(m.get_room_infos(a).into())
+    }),
+    ("getAnchorList", |m, a, _, _, _| {
+        Ok(m.member_list(a, false).into())
+    }),
+    ("getAudienceList", |m, a, _, _, _| {
+        Ok(m.member_list(a, true).into())
+    }),
+    ("requestRoomPK", |m, a, b, c, _| {
+        Ok(m.request_room_pk(a, b, c).into())
+    }),
+    ("quitRoomPK", |m, a, _, _, _| Ok(m.quit_room_pk(a).into())),
 ];
 
 /// call / groupCall: `{type, timeout, ext, callId}`.

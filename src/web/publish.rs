@@ -307,6 +307,10 @@ async fn send_media(
     let _ = Reflect::set(&handle, &"id".into(), &info.id.as_str().into());
     let _ = Reflect::set(&handle, &"confrId".into(), &confr_id.as_str().into());
     p.ice_watch = Some(super::ice::watch(shared, &p.pc));
+    // An ADMIN's mute holds for new streams too (the server starts them with `aoff`).
+    if shared.borrow().core.muted_in(&confr_id) {
+        p.silence(true);
+    }
     shared.borrow_mut().local.publications.insert(info.id, p);
     Ok(handle)
 }
@@ -336,6 +340,12 @@ pub async fn set_paused(
     paused: bool,
 ) -> Result<JsValue, SdkError> {
     let (confr_id, info) = own_stream(&shared, &stream_id)?;
+    if audio && !paused && shared.borrow().core.muted_in(&confr_id) {
+        return Err(SdkError::new(
+            ErrorCode::IllegalRights,
+            "an ADMIN muted you: only an ADMIN can unmute you",
+        ));
+    }
     if let Some(p) = shared.borrow().local.publications.get(&info.id) {
         if !audio && !paused && p.video.as_ref().is_some_and(|s| s.track().is_none()) {
             return Err(SdkError::bad_param(

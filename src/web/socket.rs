@@ -5,7 +5,7 @@
 //! The socket owns its JS closures and releases them in `Drop`, after detaching
 //! them, so a socket that is replaced can never call back into the SDK.
 
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, ArrayBuffer, Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -15,6 +15,9 @@ extern "C" {
     pub type SocketLike;
     #[wasm_bindgen(method, catch)]
     fn send(this: &SocketLike, data: &str) -> Result<(), JsValue>;
+    /// A binary frame: data transfers (`transfer.rs`).
+    #[wasm_bindgen(method, catch, js_name = send)]
+    pub fn send_buffer(this: &SocketLike, data: &ArrayBuffer) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
     fn close(this: &SocketLike) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = close)]
@@ -32,6 +35,8 @@ pub enum SocketEvent {
     Open,
     /// A text frame.
     Message(String),
+    /// A binary frame: a data transfer's chunk or ack.
+    Binary(ArrayBuffer),
     Closed,
 }
 
@@ -67,14 +72,15 @@ impl JsSocket {
         let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| cb(SocketEvent::Open));
         let cb = on_event.clone();
         let on_message = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
-            // Binary frames are not part of the protocol; only text is passed on.
-            if let Some(text) = Reflect::get(&ev, &"data".into())
-                .ok()
-                .and_then(|d| d.as_string())
-            {
+            let data = Reflect::get(&ev, &"data".into()).unwrap_or(JsValue::UNDEFINED);
+            if let Some(text) = data.as_string() {
                 cb(SocketEvent::Message(text));
+            } else if let Ok(buf) = data.dyn_into::<ArrayBuffer>() {
+                cb(SocketEvent::Binary(buf));
             }
         });
+        // Binary frames as ArrayBuffers rather than Blobs: read at once, no copy.
+        let _ = Reflect::set(&inner, &"binaryType".into(), &"arraybuffer".into());
         let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_| on_event(SocketEvent::Closed));
         inner.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         inner.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
