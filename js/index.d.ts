@@ -146,6 +146,8 @@ export interface JoinedConference {
   password?: string;
   /** The members already there that you may see. */
   members: Member[];
+  /** The conference's attributes (`setConferenceAttrs`). */
+  attrs: Record<string, string>;
 }
 
 export interface ConferenceConfig {
@@ -357,6 +359,54 @@ export declare class Manager {
    * `onMediaChanaged` with `voff` 1. `changeCamera` brings video back. */
   switchToAudio(streamId: string): Promise<void>;
 
+  // In-conference interaction. Sizes: messages and sendCmd data at most 4096 bytes
+  // (-701 over), transfers at most 256 MiB; -702 when the user shares no conference
+  // with you; -101 for an ADMIN-only call by anyone else.
+  /** To every other member of the conference, in send order (`onRecvRoomTextMsg`). */
+  sendRoomTextMsg(confrId: string, text: string): Promise<void>;
+  /** `onRecvRoomCustomMsg(from, cmd, msg)` at every other member. */
+  sendRoomCustomMsg(confrId: string, cmd: string, msg: string): Promise<void>;
+  /** A small message to a user in a conference with you (`onNotifyCmdData`). */
+  sendCmd(userId: string, data: string): Promise<void>;
+  /** Sends bytes (copied at the call) to a user in a conference with you over the
+   * signaling connection, with flow control; resolves the taskId once the server
+   * accepted it. `onSendProgress` follows; the receiver gets `onNotifyBufferData`. */
+  sendBuffer(userId: string, data: ArrayBuffer | ArrayBufferView): Promise<number>;
+  /** As `sendBuffer`, for a Blob or File (read whole first) or bytes with a name; the
+   * receiver gets `onNotifyFileData`. The name defaults to the File's, else "file". */
+  sendFile(userId: string, file: Blob | ArrayBuffer | ArrayBufferView, fileName?: string): Promise<number>;
+  /** Stops a transfer at both ends: the other end gets `onNotifyCancelSend`. -704 when
+   * it already ended. */
+  cancelSend(taskId: number): Promise<void>;
+  /** An AUDIENCE member asks every ADMIN to speak (`onRequestToTalker` there). */
+  requestToTalker(confrId: string, reason?: string): Promise<void>;
+  /** ADMIN: silences a member's microphone at its source (by member id or user name);
+   * it gets `onMuted`, everyone `onMediaChanaged` with `aoff` 1, and it cannot turn its
+   * audio on (-101) until unmuted. */
+  muteBymemberId(confrId: string, memberName: string): Promise<void>;
+  unmuteBymemberId(confrId: string, memberName: string): Promise<void>;
+  /** ADMIN: mutes every member but the ADMINs, and whoever joins while it holds. */
+  muteAll(confrId: string): Promise<void>;
+  /** ADMIN: lifts muteAll and every single mute. */
+  unmuteAll(confrId: string): Promise<void>;
+  /** ADMIN: sets one attribute; every member gets `onConfrAttrsUpdated`. Also
+   * `setConferenceAttrs(confrId, key, val)`. At most 32 keys, keys 64 and values 1024 bytes. */
+  setConferenceAttrs(confrId: string, attr: { key: string; val: string }): Promise<void>;
+  deleteConferenceAttrs(confrId: string, key: string): Promise<void>;
+  /** The rooms among `confrIds` that exist and that you may see. */
+  getRoomInfos(confrIds: string[]): Promise<RoomInfo[]>;
+  /** ADMINs and TALKERs, in join order. */
+  getAnchorList(confrId: string): Promise<Member[]>;
+  /** ADMIN: the AUDIENCE members, in join order. */
+  getAudienceList(confrId: string): Promise<Member[]>;
+  /** ADMIN: asks `targetUserName`, an ADMIN of `targetConfrId`, for a cross-room PK
+   * (`onRequestRoomPK` there; the answer comes as `onRequestRoomPKReply`). -200 your own
+   * room, -504 the target is not an ADMIN there, -705 a PK is running or asked. */
+  requestRoomPK(confrId: string, targetConfrId: string, targetUserName: string): Promise<void>;
+  /** Either ADMIN ends the PK: the foreign streams go (`onStreamRemoved`), then
+   * `onQuitRoomPK` in both rooms. */
+  quitRoomPK(confrId: string): Promise<void>;
+
   readonly ConfrType: ConfrTypes;
   readonly Role: Roles;
 
@@ -412,6 +462,49 @@ export declare class Manager {
   onUserVoiceVolume: ((volumes: VoiceVolume[]) => void) | null;
   /** A camera or microphone was plugged in or out (`devicechange`). */
   onDeviceChanged: (() => void) | null;
+
+  // In-conference interaction: each hook ends with the conference id, an addition
+  // for pages in several rooms.
+  onRecvRoomTextMsg: ((from: Member, text: string, confrId: string) => void) | null;
+  onRecvRoomCustomMsg: ((from: Member, cmd: string, msg: string, confrId: string) => void) | null;
+  onNotifyCmdData: ((fromUserId: string, data: string) => void) | null;
+  /** At the sender: `sentBytes` is what the receiver holds; the last call has
+   * `sentBytes === totalBytes`. */
+  onSendProgress: ((taskId: number, sentBytes: number, totalBytes: number) => void) | null;
+  onNotifyBufferData: ((fromUserId: string, data: ArrayBuffer, taskId: number) => void) | null;
+  /** `blob` is an ArrayBuffer where there is no Blob (mini-programs). */
+  onNotifyFileData: ((fromUserId: string, blob: Blob, fileName: string, taskId: number) => void) | null;
+  /** The other end cancelled the transfer, or a connection dropped (transfers do not
+   * survive a reconnect: send again). */
+  onNotifyCancelSend: ((taskId: number) => void) | null;
+  /** At every ADMIN: call `agree()` (the applicant becomes TALKER) or `refuse()`;
+   * each resolves once the server took the answer (-706 if another ADMIN answered). */
+  onRequestToTalker: ((applicant: Member, agree: () => Promise<void>, refuse: () => Promise<void>, reason: string | undefined, confrId: string) => void) | null;
+  /** At the applicant; on agreement `onRoleChanged(3)` came first. */
+  onRequestToTalkerReply: ((agreed: boolean, confrId: string) => void) | null;
+  /** An ADMIN muted you: your microphone is silenced at the source. */
+  onMuted: ((confrId: string) => void) | null;
+  onUnmuted: ((confrId: string) => void) | null;
+  /** The whole attribute set, at every member; a joiner gets it right after joining. */
+  onConfrAttrsUpdated: ((attrs: Record<string, string>, confrId: string) => void) | null;
+  /** At the asked ADMIN: `agree()` or `refuse()`. */
+  onRequestRoomPK: ((from: Member, fromConfrId: string, agree: () => Promise<void>, refuse: () => Promise<void>, confrId: string) => void) | null;
+  /** At the asking ADMIN. */
+  onRequestRoomPKReply: ((agreed: boolean, targetConfrId: string, confrId: string) => void) | null;
+  /** At every member of both rooms; the other host's streams follow as
+   * `onStreamAdded(host, stream)`, subscribed as usual. */
+  onRoomPKStarted: ((confrId: string, otherConfrId: string) => void) | null;
+  onQuitRoomPK: ((confrId: string, otherConfrId: string) => void) | null;
+}
+
+/** One entry of `getRoomInfos`. */
+export interface RoomInfo {
+  confrId: string;
+  type: ConfrType;
+  memberCount: number;
+  /** The earliest ADMIN present. */
+  ownerName?: string;
+  attrs: Record<string, string>;
 }
 
 export interface Emedia {

@@ -77,8 +77,46 @@ async function meeting(token: string): Promise<void> {
   await mgr.enableVolumeIndication(300);
   mgr.onUserVoiceVolume = (list) => list.forEach((v) => console.log(v.userId, v.streamId, v.volume > 10));
   mgr.onDeviceChanged = () => console.log(devices.length, devices[0].label, devices[0].groupId);
+
+  // In-conference interaction.
+  await mgr.sendRoomTextMsg(room.confrId, 'hello');
+  await mgr.sendRoomCustomMsg(room.confrId, 'gift', JSON.stringify({ n: 1 }));
+  await mgr.sendCmd('bob', 'ping');
+  const task: number = await mgr.sendFile('bob', new Blob(['x']), 'x.txt');
+  await mgr.sendBuffer('bob', new Uint8Array(8));
+  await mgr.cancelSend(task);
+  mgr.onSendProgress = (id, sent, total) => console.log(id, sent / total);
+  mgr.onNotifyFileData = (from, blob, name) => console.log(from, blob.size, name);
+  mgr.onNotifyBufferData = (from, data) => console.log(from, data.byteLength);
+  mgr.onNotifyCancelSend = (id) => console.log(id + 1);
+  mgr.onRecvRoomTextMsg = (from, text) => console.log(from.name, text);
+  mgr.onRecvRoomCustomMsg = (from, cmd, msg) => console.log(from.id, cmd, msg);
+  mgr.onNotifyCmdData = (from, data) => console.log(from, data.length);
+  await mgr.requestToTalker(room.confrId, 'please');
+  mgr.onRequestToTalker = (applicant, agree, refuse) => void (applicant.role === 1 ? agree() : refuse());
+  mgr.onRequestToTalkerReply = (agreed) => console.log(agreed === true);
+  await mgr.muteBymemberId(room.confrId, 'bob');
+  await mgr.unmuteAll(room.confrId);
+  mgr.onMuted = (confrId) => console.log(confrId);
+  await mgr.setConferenceAttrs(room.confrId, { key: 'topic', val: 'rust' });
+  await mgr.deleteConferenceAttrs(room.confrId, 'topic');
+  mgr.onConfrAttrsUpdated = (attrs) => console.log(attrs.topic ?? '');
+  const infos = await mgr.getRoomInfos([room.confrId]);
+  console.log(infos[0].memberCount, infos[0].attrs, room.attrs);
+  const anchors = await mgr.getAnchorList(room.confrId);
+  console.log(anchors[0].role);
+  await mgr.requestRoomPK(room.confrId, 'C2', 'carol');
+  mgr.onRequestRoomPK = (from, fromConfrId, agree) => void agree().then(() => console.log(from.name, fromConfrId));
+  mgr.onRoomPKStarted = (confrId, other) => console.log(confrId, other);
+  await mgr.quitRoomPK(room.confrId);
   await mgr.logout();
 
+  // @ts-expect-error: sendCmd sends text
+  await mgr.sendCmd('bob', new Uint8Array(1));
+  // @ts-expect-error: a taskId is a number
+  await mgr.cancelSend('1');
+  // @ts-expect-error: attributes are {key, val}
+  await mgr.setConferenceAttrs(room.confrId, { name: 'topic' });
   // @ts-expect-error: a call is video or audio
   await mgr.call('bob', { type: 'fax' });
   // @ts-expect-error: groupCall takes a list of users
