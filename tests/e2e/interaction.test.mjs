@@ -106,8 +106,8 @@ const codeOf = (page, expr, arg) => page.evaluate(async ([expr, arg]) => {
 }, [expr, arg]);
 
 /** The user name of a member object as the hooks give it. */
-const who = (m) => m?.memName ?? m?.name;
-const WHO = '(m) => m?.memName ?? m?.name';
+const who = (m) => m?.name;
+const WHO = '(m) => m?.name';
 const whoIs = (arg, user) => `(${WHO})(${arg}) === ${JSON.stringify(user)}`;
 
 test('room messages: every other member gets them all, in order, from the right sender', async () => {
@@ -318,8 +318,8 @@ test('request to speak: the ADMIN agrees to one AUDIENCE member and refuses anot
   assert.equal(no.args[1], confrId);
   assert.equal((await entries(shy, 'onRoleChanged')).length, 0, 'the role stays AUDIENCE');
   const lists = await host.evaluate(async (c) => ({
-    anchors: (await window.mgr.getAnchorList(c)).map((m) => m.memName ?? m.name).sort(),
-    audience: (await window.mgr.getAudienceList(c)).map((m) => m.memName ?? m.name),
+    anchors: (await window.mgr.getAnchorList(c)).map((m) => m.name).sort(),
+    audience: (await window.mgr.getAudienceList(c)).map((m) => m.name),
   }), confrId);
   assert.deepEqual(lists, { anchors: [fan.user, host.user].sort(), audience: [shy.user] });
   assert.equal(await codeOf(shy, 'window.mgr.pubStream({ audio: true, video: false })'), -101);
