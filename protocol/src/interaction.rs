@@ -56,8 +56,106 @@ pub struct RoomInfo {
     pub attrs: Attrs,
 }
 
-/// Room attributes, sorted by key.
-pub type Attrs = std::collections::BTreeMap<String, String>;
+/// Room attributes: at most [`MAX_ATTRS`] keys, kept sorted by key; a JSON object on
+/// the wire.
+///
+/// A sorted vector rather than a `BTreeMap`: the SDK decodes attributes, and B-tree
+/// code costs its wasm ~4 KB for a map of a few dozen entries (BENCHMARKS.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attrs(Vec<(String, String)>);
+
+impl Attrs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Sets `key`; returns the value it replaced.
+    pub fn insert(&mut self, key: String, val: String) -> Option<String> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, val)),
+            Err(i) => {
+                self.0.insert(i, (key, val));
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        self.find(key).ok().map(|i| self.0.remove(i).1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries, sorted by key.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for Attrs {
+    fn from(pairs: [(String, String); N]) -> Self {
+        let mut attrs = Attrs::new();
+        for (k, v) in pairs {
+            attrs.insert(k, v);
+        }
+        attrs
+    }
+}
+
+impl Serialize for Attrs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Attrs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = Attrs;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of string values")
+            }
+
+            // A key given twice keeps its last value, as in a JSON object.
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Attrs, A::Error> {
+                let mut attrs = Attrs::new();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    attrs.insert(k, v);
+                }
+                Ok(attrs)
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
+}
 
 /// A binary frame of a data transfer, both ways. Layout: kind (1 byte), transfer id
 /// (u32, big-endian), a u64 (big-endian), then for a chunk its bytes.
@@ -133,6 +231,21 @@ mod tests {
         );
         assert_eq!(DataFrame::parse(&[9; 13]), None);
         assert_eq!(DataFrame::parse(&[1, 0, 0]), None);
+    }
+
+    #[test]
+    fn attrs_are_a_sorted_json_object() {
+        let attrs: Attrs = serde_json::from_str(r#"{"b":"2","a":"1","b":"3"}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&attrs).unwrap(),
+            r#"{"a":"1","b":"3"}"#
+        );
+        let mut attrs = attrs;
+        assert_eq!(attrs.insert("a".into(), "x".into()), Some("1".into()));
+        assert_eq!(attrs.remove("b"), Some("3".into()));
+        assert_eq!(attrs.remove("b"), None);
+        assert_eq!(attrs.iter().collect::<Vec<_>>(), vec![("a", "x")]);
+        assert!(serde_json::from_str::<Attrs>(r#"{"a":1}"#).is_err());
     }
 
     #[test]

@@ -295,8 +295,8 @@ fn joined(j: &Joined, password: &Option<String>) -> JsValue {
 /// Room attributes as `{key: val, ...}`.
 pub fn attrs(a: &Attrs) -> JsValue {
     let o = Object::new();
-    for (k, v) in a {
-        set(&o, k, v.as_str());
+    for (k, v) in a.iter() {
+        set(&o, k, v);
     }
     o.into()
 }
