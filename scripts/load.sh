@@ -7,6 +7,7 @@
 #   e.g. scripts/load.sh --release joins --clients 200 -- live --audience 10000
 #
 # `cargo run -p emedia-load -- --help` lists the scenarios and their options.
+# EMEDIA_SERVER_BIN=path runs that server binary instead (before/after comparisons).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=debug
@@ -21,7 +22,8 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 secret="load-$(date +%s%N)-padding-to-thirty-two-bytes"
 log=$(mktemp)
-"./target/$profile/emedia-server" --listen 127.0.0.1:0 --app-secret "$secret" \
+server_bin=${EMEDIA_SERVER_BIN:-./target/$profile/emedia-server}
+"$server_bin" --listen 127.0.0.1:0 --app-secret "$secret" \
   --max-connections-per-ip 100000 --max-members 100000 >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
