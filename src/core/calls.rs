@@ -54,6 +54,8 @@ impl Client {
         if self.link() != Link::Down {
             self.transport.push(TransportCommand::End);
         }
+        self.relogin = None;
+        (self.watching_presence, self.dnd) = (false, false);
         self.teardown(
             ExitReason::Normal,
             None,
@@ -142,14 +144,17 @@ impl Client {
             }
             // Hanging up ends with `conferenceExited` (0), which leaves the conference.
             (
-                Command::Send(
-                    Request::Hangup { .. }
-                    | Request::CancelInvite { .. }
-                    | Request::UserStatusNotify { .. }
-                    | Request::SetDnd { .. },
-                ),
+                Command::Send(Request::Hangup { .. } | Request::CancelInvite { .. }),
                 Response::Done,
             ) => Outcome::Done,
+            (Command::Send(Request::UserStatusNotify { on }), Response::Done) => {
+                self.watching_presence = on;
+                Outcome::Done
+            }
+            (Command::Send(Request::SetDnd { dnd }), Response::Done) => {
+                self.dnd = dnd;
+                Outcome::Done
+            }
             (Command::Send(Request::GetUserStatus { .. }), Response::UserStatus(list)) => {
                 Outcome::UserStatus(list)
             }

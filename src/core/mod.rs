@@ -131,6 +131,14 @@ pub struct Client {
     error_ops: VecSet<OpId>,
     /// `sendBuffer` / `sendFile` in flight, both ways (`transfers.rs`).
     transfers: transfers::Transfers,
+    /// When to log in again after the link of a user in no conference dropped
+    /// (`reconnect.rs`, `schedule_relogin`), and how many tries it has taken so far.
+    relogin: Option<u64>,
+    relogin_attempts: u32,
+    /// What this login asked the server to keep for it, asked again after a relogin:
+    /// presence notifications and do-not-disturb.
+    watching_presence: bool,
+    dnd: bool,
 }
 
 impl Client {
@@ -419,6 +427,7 @@ impl Client {
                 self.session = Some(session);
                 self.received = 0;
                 self.next_heartbeat = now + HEARTBEAT_MS;
+                self.relogin_attempts = 0;
             }
             (Waiting::Auth, Ok(_)) | (Waiting::Keepalive, _) => {}
             (Waiting::Resume, Ok(_)) => self.resumed(now),

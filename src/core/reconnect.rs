@@ -9,6 +9,11 @@
 //! what was missed and the others never notice. When the server no longer knows the
 //! session, the page logs in and joins again (`rejoin.rs`). After [`GIVE_UP_MS`]
 //! without success every conference ends with `onConferenceExit(4, -9527)`.
+//!
+//! A user in no conference has no session worth resuming, but a page waiting to be
+//! called must stay online: its link is won back by logging in again, with the same
+//! backoff and without end, and what it had asked the server for (presence
+//! notifications, do-not-disturb) is asked again (`schedule_relogin`).
 
 use super::{Client, Link, Pending, SdkError, SdkEvent, Waiting};
 use emedia_protocol::{ClientMessage, ErrorCode, ExitReason, Request, PROTOCOL_VERSION};
@@ -60,6 +65,7 @@ impl Client {
                 SdkError::network(why),
                 now,
             );
+            self.schedule_relogin(now);
             return;
         }
         self.fail_in_flight(why);
@@ -113,6 +119,36 @@ impl Client {
             SdkError::network(why),
             now,
         );
+        self.schedule_relogin(now);
+    }
+
+    /// The link of a logged-in user is gone and nothing will resume it: log in again
+    /// after the backoff (a refused login is not retried: it ends in `teardown`
+    /// without coming here).
+    fn schedule_relogin(&mut self, now: u64) {
+        if self.identity.is_some() {
+            self.relogin = Some(now + retry_delay(self.relogin_attempts));
+        }
+    }
+
+    /// Logs in again; the presence watch and do-not-disturb go out behind the login.
+    fn relogin(&mut self, now: u64) {
+        self.relogin = None;
+        if self.link() != Link::Down {
+            return; // a call opened the link meanwhile
+        }
+        self.relogin_attempts += 1;
+        self.connect(now);
+        if self.watching_presence {
+            self.send(
+                Request::UserStatusNotify { on: true },
+                Waiting::Keepalive,
+                now,
+            );
+        }
+        if self.dnd {
+            self.send(Request::SetDnd { dnd: true }, Waiting::Keepalive, now);
+        }
     }
 
     /// Opens a socket that will carry the resume.
@@ -157,6 +193,7 @@ impl Client {
                 self.link = Some(Link::Reconnecting(r));
             }
             Link::Open => self.probe(now),
+            Link::Down if self.relogin.is_some() => self.relogin = Some(now),
             _ => {}
         }
     }
@@ -169,8 +206,10 @@ impl Client {
         }
     }
 
+    /// An open link that only keeps the user online is checked too: a dead one
+    /// would otherwise go unnoticed until the next call fails.
     fn probe(&mut self, now: u64) {
-        if self.can_resume() {
+        if self.session.is_some() {
             self.send_keepalive(Request::Ping, now);
         }
     }
@@ -189,6 +228,9 @@ impl Client {
 
     /// Timers of the link: retries, heartbeats.
     pub(super) fn link_timers(&mut self, now: u64) {
+        if self.relogin.is_some_and(|at| at <= now) {
+            self.relogin(now);
+        }
         match self.link() {
             Link::Reconnecting(r) if r.retry_at.is_some_and(|at| at <= now) => self.retry(r, now),
             Link::Open if self.can_resume() && self.next_heartbeat <= now => {
@@ -205,6 +247,7 @@ impl Client {
         match self.link() {
             Link::Reconnecting(r) => r.retry_at,
             Link::Open if self.can_resume() => Some(self.next_heartbeat),
+            Link::Down => self.relogin,
             _ => None,
         }
     }

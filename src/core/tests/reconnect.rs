@@ -137,8 +137,11 @@ fn an_unanswered_heartbeat_breaks_the_link_and_reconnects() {
     assert_eq!(events(&mut c), [SdkEvent::Reconnecting]);
 }
 
+/// Out of every conference there is no session to resume: no `onReconnecting`, but
+/// the user stays online, logging in again (with the backoff) and asking again for
+/// what it had asked the server to keep.
 #[test]
-fn no_reconnect_after_a_kick_or_outside_conferences() {
+fn outside_conferences_the_login_is_won_back_without_a_resume() {
     let mut c = in_conference(Role::Talker, vec![]);
     c.handle_message(
         ServerMessage::Event(Event::ConferenceExited {
@@ -148,12 +151,38 @@ fn no_reconnect_after_a_kick_or_outside_conferences() {
         5,
     );
     events(&mut c);
+    c.handle_command(7, Command::Send(Request::UserStatusNotify { on: true }), 5);
+    let rid = sent(&mut c)[0].rid;
+    c.handle_message(ok(rid, Response::Done), 5);
+    done(&mut c);
     c.handle_closed(6);
     assert!(events(&mut c).is_empty(), "no onReconnecting");
-    assert!(!matches!(
+    assert_eq!(c.poll_transport(), Some(TransportCommand::Close));
+    // Attempt 1 failed at once; the next waits its backoff.
+    assert_eq!(c.poll_timeout(), Some(6));
+    c.handle_timeout(6);
+    assert!(matches!(
         c.poll_transport(),
         Some(TransportCommand::Open { .. })
     ));
+    c.handle_closed(7);
+    c.poll_transport();
+    assert_eq!(c.poll_timeout(), Some(7 + retry_delay(1)));
+    c.handle_timeout(7 + retry_delay(1));
+    assert!(matches!(
+        c.poll_transport(),
+        Some(TransportCommand::Open { .. })
+    ));
+    c.handle_open(300);
+    let reqs: Vec<Request> = sent(&mut c).into_iter().map(|m| m.req).collect();
+    assert!(
+        matches!(reqs[0], Request::Auth { .. }),
+        "a login, not a resume"
+    );
+    assert_eq!(reqs[1], Request::UserStatusNotify { on: true });
+    // Logging out stops it.
+    c.logout(301);
+    c.handle_closed(302);
     assert_eq!(c.poll_timeout(), None);
 }
 
