@@ -1,10 +1,11 @@
 // When the server can no longer resume a session, the SDK joins again in full and
 // publishes again: once after the session expired (offline past the liveness timeout)
-// and once after the server restarted (the room is opened again by name).
+// and once after the server restarted (the room is opened again by name). A page in
+// no conference, waiting to be called, logs in again after a restart.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch } from './browser.mjs';
-import { publishedPair, waitForHook, expectFlowing } from './page-sdk.mjs';
+import { publishedPair, waitForHook, expectFlowing, openMember } from './page-sdk.mjs';
 import { startServer, token, cable } from './own-server.mjs';
 
 let browser;
@@ -74,6 +75,50 @@ test('a lost session is joined again and its stream published again', async () =
     await bob.evaluate((id) => window.mgr.exitConference(id), confrId);
   } finally {
     path.close();
+    await server.stop();
+  }
+});
+
+test('pages waiting to be called log in again after a server restart, and can be called', async () => {
+  let server = await startServer();
+  try {
+    const open = async (user) => {
+      const page = await openMember(browser, user, { server: server.url, token: token(user) });
+      await page.evaluate(() => {
+        for (const hook of ['onUserStatusChanged', 'onInvited']) {
+          window.mgr[hook] = (...args) => window.log.push({ name: hook, args: JSON.parse(JSON.stringify(args)) });
+        }
+        return window.mgr.isBusy(); // a round trip: logged in
+      });
+      return page;
+    };
+    const [dana, ed] = [await open('dana'), await open('ed')];
+    await dana.evaluate(() => window.mgr.startUserStatusNotify());
+
+    const port = new URL(server.url).port;
+    await server.stop();
+    server = await startServer({ listen: `127.0.0.1:${port}` });
+    // Nobody calls anything: both come back online by themselves.
+    const danaOnline = () => ed.evaluate(async () => {
+      try {
+        return (await window.mgr.getUserStatus(['dana']))[0].status === 1;
+      } catch (_) {
+        return false; // Ed himself may still be on his way back
+      }
+    });
+    for (const began = Date.now(); !(await danaOnline());) {
+      assert.ok(Date.now() - began < 30000, 'dana is back online');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const seen = await dana.evaluate(() => window.log.map((e) => e.name));
+    assert.ok(!seen.includes('onReconnecting'), 'no onReconnecting outside conferences');
+    // Dana's presence watch was asked for again, and she can be called.
+    await clearLog(dana);
+    const call = await ed.evaluate(() => window.mgr.call('dana', { type: 'audio' }));
+    await waitForHook(dana, 'onInvited', `args[0].callId === ${JSON.stringify(call.callId)}`, 20000);
+    await waitForHook(dana, 'onUserStatusChanged', 'args[0].userId === "ed" && args[0].status === 2', 20000);
+    await ed.evaluate((id) => window.mgr.hangup(id), call.callId);
+  } finally {
     await server.stop();
   }
 });
