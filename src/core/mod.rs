@@ -166,7 +166,9 @@ impl Client {
             token: token.to_owned(),
         });
         if changed_user && self.link() != Link::Down {
-            self.transport.push(TransportCommand::Close);
+            // A normal close: the old user's session ends at once rather than
+            // waiting out its liveness timeout as a dropped link would.
+            self.transport.push(TransportCommand::End);
             self.teardown(
                 ExitReason::Normal,
                 None,

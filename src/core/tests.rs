@@ -510,7 +510,7 @@ fn a_new_user_drops_the_old_users_conferences() {
         "a new token for the same user keeps the link"
     );
     c.set_identity("bob", "tok", 6).unwrap();
-    assert_eq!(c.poll_transport(), Some(TransportCommand::Close));
+    assert_eq!(c.poll_transport(), Some(TransportCommand::End));
     assert_eq!(
         events(&mut c),
         [SdkEvent::ConferenceExited {
