@@ -88,7 +88,7 @@ export class MiniProgram {
         }
         sockets.push({ url, ws });
         ws.on('open', () => emit('open', { header: {} }));
-        ws.on('message', (data, binary) => emit('message', { data: binary ? data.buffer : data.toString() }));
+        ws.on('message', (data, binary) => emit('message', { data: binary ? runtime.arrayBuffer(data) : data.toString() }));
         ws.on('error', (e) => emit('error', { errMsg: e.message }));
         ws.on('close', (code, reason) => emit('close', { code, reason: reason.toString() }));
         return {
@@ -105,6 +105,15 @@ export class MiniProgram {
         };
       },
     };
+  }
+
+  /** A binary message's bytes as WeChat hands them over: an ArrayBuffer of the page's
+   * own realm, exactly the message's length (a Node Buffer may be a view into a
+   * bigger pool). */
+  arrayBuffer(bytes) {
+    const buffer = new (vm.runInContext('ArrayBuffer', this.context))(bytes.length);
+    new Uint8Array(buffer).set(bytes);
+    return buffer;
   }
 
   /** `require` as a page of this mini-program calls it. */

@@ -1,6 +1,7 @@
 // The packed npm package, require()d in a simulated WeChat mini-program runtime
 // (see wx-runtime.mjs): create, join by ticket, joinRoom, grantRole and kick with
-// their hooks, against the real emedia-server.
+// their hooks, messages and data transfers over the socket's binary frames, against
+// the real emedia-server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -144,4 +145,47 @@ test('the local media controls are browser features: -507 in a mini-program', as
     muteRemoteAudio: -507, muteAllRemoteAudio: -507, enableVolumeIndication: -507, volumeOff: 0,
     mediaDevices: -507, changeCamera: -507, changeMicrophone: -507, switchToAudio: -507,
   });
+});
+
+test('messages and data between mini-programs: sendCmd, sendBuffer with progress, sendFile of bytes', async () => {
+  const [a, b] = [await member('mpda'), await member('mpdb')];
+  const room = `wxdata${Date.now()}`;
+  await a.mgr.joinRoom({ roomName: room });
+  await b.mgr.joinRoom({ roomName: room });
+  const got = [];
+  b.mgr.onNotifyCmdData = (from, data) => got.push({ kind: 'cmd', from, data });
+  b.mgr.onNotifyBufferData = (from, data, task) => got.push({ kind: 'buffer', from, data, task });
+  b.mgr.onNotifyFileData = (from, data, name, task) => got.push({ kind: 'file', from, data, name, task });
+  const progress = [];
+  a.mgr.onSendProgress = (task, sent, total) => progress.push({ task, sent, total });
+  const until = async (pred) => {
+    for (let i = 0; i < 400 && !pred(); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(pred(), `saw ${JSON.stringify(got.map((g) => g.kind))}`);
+  };
+
+  await a.mgr.sendCmd(b.name, 'hello');
+  await until(() => got.some((g) => g.kind === 'cmd'));
+  assert.deepEqual([got[0].from, got[0].data], [a.name, 'hello']);
+
+  // Bytes of several chunks (the server's chunks are 60 KiB), from the page's realm.
+  const bytes = a.mp.arrayBuffer(Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 251)));
+  const task = await a.mgr.sendBuffer(b.name, bytes);
+  await until(() => got.some((g) => g.kind === 'buffer'));
+  const buffer = got.find((g) => g.kind === 'buffer');
+  assert.equal(buffer.from, a.name);
+  assert.equal(buffer.task, task);
+  assert.ok(Buffer.from(buffer.data).equals(Buffer.from(bytes)), 'the same bytes');
+  // The last ack reaches the sender after the receiver has it all.
+  await until(() => progress.some((p) => p.task === task && p.sent === p.total));
+  const mine = progress.filter((p) => p.task === task);
+  assert.ok(mine.length > 1 && mine.every((p, i) => i === 0 || p.sent >= mine[i - 1].sent), 'rising progress');
+  assert.deepEqual(mine.at(-1), { task, sent: 300_000, total: 300_000 });
+
+  // A mini-program has no Blob: a file is bytes and a name, and arrives as an ArrayBuffer.
+  const file = a.mp.arrayBuffer(Buffer.from('a small file'));
+  const fileTask = await a.mgr.sendFile(b.name, file, 'note.txt');
+  await until(() => got.some((g) => g.kind === 'file'));
+  const received = got.find((g) => g.kind === 'file');
+  assert.deepEqual([received.from, received.name, received.task], [a.name, 'note.txt', fileTask]);
+  assert.equal(Buffer.from(received.data).toString(), 'a small file');
 });
