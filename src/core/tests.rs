@@ -96,14 +96,18 @@ fn connected_with(cmd: Command) -> (Client, u32) {
     (c, msgs[1].rid)
 }
 
-fn in_conference(role: Role, members: Vec<Member>) -> Client {
-    let cmd = Command::Send(Request::Join {
+/// joinConferenceWithTicket into C1.
+fn join_c1() -> Command {
+    Command::Send(Request::Join {
         confr_id: "C1".into(),
         ticket: "t".into(),
         ext: None,
         nick_name: None,
-    });
-    let (mut c, rid) = connected_with(cmd);
+    })
+}
+
+fn in_conference(role: Role, members: Vec<Member>) -> Client {
+    let (mut c, rid) = connected_with(join_c1());
     c.handle_message(ok(rid, joined("C1", role, members)), 3);
     done(&mut c);
     events(&mut c);

@@ -296,13 +296,7 @@ fn being_muted_silences_own_streams_and_refuses_turning_audio_on() {
 
 #[test]
 fn a_joiner_hears_the_attributes_and_a_mute_that_holds() {
-    let cmd = Command::Send(Request::Join {
-        confr_id: "C1".into(),
-        ticket: "t".into(),
-        ext: None,
-        nick_name: None,
-    });
-    let (mut c, rid) = connected_with(cmd);
+    let (mut c, rid) = connected_with(join_c1());
     let Response::Joined(mut j) = joined("C1", Role::Talker, vec![]) else {
         unreachable!()
     };
