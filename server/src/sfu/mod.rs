@@ -1,5 +1,8 @@
 //! The selective forwarding unit: str0m peers on one UDP port, forwarding each
-//! publisher's Opus, VP8 and H264 to its subscribers.
+//! publisher's Opus, VP8 and H264 to its subscribers packet by packet (str0m's RTP
+//! mode): a packet's payload is shared by every subscriber, each route gets its own
+//! sequence numbers and the subscriber's payload type (`rtp.rs`), and str0m answers
+//! NACKs from its send buffers and asks the publisher again for lost packets.
 //!
 //! Sans-IO like the rest: `add_publisher` / `add_subscriber` / `remove` are the
 //! commands, `handle_datagram` and `handle_timeout` the inputs; drain `poll_transmit`
@@ -11,6 +14,7 @@
 //! published or subscribed stream (see the README's design section for why).
 
 mod peer;
+mod rtp;
 pub mod runner;
 mod sdp;
 mod socket;
@@ -22,8 +26,9 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use str0m::change::SdpOffer;
-use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 
 /// Why the SFU refused an offer.
@@ -45,12 +50,13 @@ pub fn init_crypto() {
 }
 
 /// Work that crosses from one peer to another.
-// Boxing MediaData would cost an allocation per forwarded frame; moving it is cheaper.
+// Boxing the packet would cost an allocation per forwarded packet; moving it is cheaper.
 #[allow(clippy::large_enum_variant)]
 enum Work {
     Forward {
         from: PeerId,
-        data: MediaData,
+        mid: Mid,
+        packet: RtpPacket,
     },
     KeyframeFor {
         publisher: PeerId,
@@ -114,7 +120,10 @@ impl Sfu {
     /// `h264_first`: str0m answers in its own codec order, and the browser sends the
     /// first codec of the answer, so a publisher that prefers H264 gets it first.
     fn new_rtc(&self, now: Instant, h264_first: bool) -> Result<Rtc, Refusal> {
+        // RTP mode: packets are forwarded as they come, each payload shared by every
+        // subscriber (no reassembly into frames and packetizing again per subscriber).
         let config = Rtc::builder()
+            .set_rtp_mode(true)
             .set_ice_lite(true)
             .set_send_buffer_video(VIDEO_RESEND_PACKETS)
             .clear_codecs()
@@ -172,6 +181,7 @@ impl Sfu {
             audio_codecs: codecs.forwardable_audio(),
             video_codecs: codecs.forwardable_video(),
             keyframe_pending_since: None,
+            ssrc_mids: Vec::new(),
         };
         self.peers.insert(id, Peer::new(rtc, kind, now));
         self.run(&[id], now);
@@ -223,11 +233,7 @@ impl Sfu {
                 "no codec in common with the publisher".into(),
             ));
         }
-        let route = Route {
-            source,
-            audio: audio_mid.map(Mid::from),
-            video: video_mid.map(Mid::from),
-        };
+        let route = Route::new(source, audio_mid.map(Mid::from), video_mid.map(Mid::from));
         let renegotiation = match self.peers.get_mut(&id) {
             Some(
                 peer @ Peer {
@@ -405,7 +411,7 @@ impl Sfu {
             }
             let Some(w) = work.pop_front() else { break };
             match w {
-                Work::Forward { from, data } => self.forward(from, &data, &mut dirty),
+                Work::Forward { from, mid, packet } => self.forward(from, mid, &packet, &mut dirty),
                 Work::KeyframeFor { publisher, kind } => {
                     if self.request_keyframe(publisher, kind, now) {
                         dirty.push(publisher);
@@ -462,25 +468,30 @@ impl Sfu {
                     Event::IceConnectionStateChange(
                         IceConnectionState::Connected | IceConnectionState::Completed,
                     ) => peer.ice_lost_since = None,
-                    Event::MediaData(data) => {
+                    Event::RtpPacket(packet) => {
+                        let Some(mid) = peer.mid_of(packet.header.ssrc) else {
+                            continue;
+                        };
+                        let pt = packet.header.payload_type;
+                        let codec = (peer.rtc.codec_config())
+                            .find(|p| p.pt() == pt)
+                            .map(|p| p.spec().codec);
                         if let PeerKind::Publisher {
-                            keyframe_pending_since,
+                            keyframe_pending_since: pending @ Some(_),
                             ..
                         } = &mut peer.kind
                         {
-                            if data.is_keyframe() {
-                                *keyframe_pending_since = None;
+                            if codec.is_some_and(|c| rtp::starts_keyframe(c, &packet.payload)) {
+                                *pending = None;
                             }
                         }
-                        if !data.contiguous
-                            && peer.published_kind(data.mid) == Some(MediaKind::Video)
-                        {
-                            work.push_back(Work::KeyframeFor {
-                                publisher: id,
-                                kind: KeyframeRequestKind::Fir,
-                            });
-                        }
-                        work.push_back(Work::Forward { from: id, data });
+                        // Lost packets are asked for again by str0m (NACK); a subscriber
+                        // that cannot decode asks for a keyframe itself (PLI), forwarded.
+                        work.push_back(Work::Forward {
+                            from: id,
+                            mid,
+                            packet,
+                        });
                     }
                     Event::KeyframeRequest(req) => {
                         if let Some(route) = peer.route_of(req.mid) {
@@ -501,11 +512,18 @@ impl Sfu {
         }
     }
 
-    fn forward(&mut self, from: PeerId, data: &MediaData, dirty: &mut Vec<PeerId>) {
+    /// Writes one publisher packet into every subscriber connection routed to it: the
+    /// payload is shared, the payload type is the subscriber's own for the same codec,
+    /// the sequence number the route's own.
+    fn forward(&mut self, from: PeerId, mid: Mid, packet: &RtpPacket, dirty: &mut Vec<PeerId>) {
         let Some(publisher) = self.peers.get(&from) else {
             return;
         };
-        let Some(kind) = publisher.published_kind(data.mid) else {
+        let Some(kind) = publisher.published_kind(mid) else {
+            return;
+        };
+        let pt = packet.header.payload_type;
+        let Some(params) = publisher.rtc.codec_config().find(|p| p.pt() == pt).copied() else {
             return;
         };
         let PeerKind::Publisher { subscribers, .. } = &publisher.kind else {
@@ -513,23 +531,43 @@ impl Sfu {
         };
         let mut fan_out = std::mem::take(&mut self.fan_out);
         fan_out.clone_from(subscribers);
+        let ext = &packet.header.ext_vals;
+        // Only what describes the media itself; transport extensions are per hop.
+        let ext_vals = ExtensionValues {
+            audio_level: ext.audio_level,
+            voice_activity: ext.voice_activity,
+            video_orientation: ext.video_orientation,
+            ..Default::default()
+        };
         for &sub_id in &fan_out {
             let Some(sub) = self.peers.get_mut(&sub_id) else {
                 continue;
             };
-            let Some(mid) = sub.route_from(from).and_then(|r| r.mid_for(kind)) else {
+            let Some(local_pt) = sub.rtc.codec_config().match_params(params).map(|p| p.pt()) else {
                 continue;
             };
-            let Some(writer) = sub.rtc.writer(mid) else {
+            let Some((sub_mid, seq)) = sub
+                .route_from_mut(from)
+                .and_then(|r| r.lane(kind))
+                .and_then(|(m, shift)| shift.map(packet.seq_no).map(|s| (m, s)))
+            else {
                 continue;
             };
-            let Some(pt) = writer.match_params(data.params) else {
+            let mut api = sub.rtc.direct_api();
+            let Some(tx) = api.stream_tx_by_mid(sub_mid, None) else {
                 continue;
             };
-            if let Err(e) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
-                tracing::debug!(peer = sub_id.0, error = %e, "forwarding failed");
-                sub.rtc.disconnect();
-            }
+            let write = RtpWrite::new(
+                local_pt,
+                seq,
+                packet.header.timestamp,
+                packet.timestamp,
+                packet.payload.clone(),
+            )
+            .marker(packet.header.marker)
+            .ext_vals(ext_vals.clone())
+            .nackable(kind == MediaKind::Video);
+            tx.write_rtp(write);
             dirty.push(sub_id);
         }
         self.fan_out = fan_out;
@@ -565,9 +603,11 @@ impl Sfu {
         }
         let mid = *mid;
         *keyframe_pending_since = Some(now);
-        let Some(mut writer) = peer.rtc.writer(mid) else {
+        let mut api = peer.rtc.direct_api();
+        let Some(rx) = api.stream_rx_by_mid(mid, None) else {
             return false;
         };
-        writer.request_keyframe(None, kind).is_ok()
+        rx.request_keyframe(kind);
+        true
     }
 }

@@ -1,9 +1,11 @@
 //! One WebRTC peer connection in the SFU: a str0m `Rtc` and what it carries.
 
+use super::rtp::SeqShift;
 use crate::core::PeerId;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use str0m::media::{MediaKind, Mid};
+use str0m::rtp::Ssrc;
 use str0m::Rtc;
 
 /// A publisher's media forwarded into m-lines of a subscriber connection.
@@ -12,13 +14,27 @@ pub struct Route {
     pub source: PeerId,
     pub audio: Option<Mid>,
     pub video: Option<Mid>,
+    /// The route's own sequence numbers, per kind.
+    pub audio_seq: SeqShift,
+    pub video_seq: SeqShift,
 }
 
 impl Route {
-    pub fn mid_for(&self, kind: MediaKind) -> Option<Mid> {
+    pub fn new(source: PeerId, audio: Option<Mid>, video: Option<Mid>) -> Self {
+        Self {
+            source,
+            audio,
+            video,
+            audio_seq: SeqShift::default(),
+            video_seq: SeqShift::default(),
+        }
+    }
+
+    /// The m-line that carries `kind`, and its sequence numbering.
+    pub fn lane(&mut self, kind: MediaKind) -> Option<(Mid, &mut SeqShift)> {
         match kind {
-            MediaKind::Audio => self.audio,
-            MediaKind::Video => self.video,
+            MediaKind::Audio => self.audio.map(|m| (m, &mut self.audio_seq)),
+            MediaKind::Video => self.video.map(|m| (m, &mut self.video_seq)),
         }
     }
 }
@@ -36,6 +52,8 @@ pub enum PeerKind {
         /// is on its way, more requests (from every subscriber that connects or loses
         /// a frame meanwhile) would only make the encoder spend bits on keyframes.
         keyframe_pending_since: Option<Instant>,
+        /// Which m-line each incoming SSRC belongs to, learned from str0m once.
+        ssrc_mids: Vec<(Ssrc, Mid)>,
     },
     /// One member's subscribing connection: any number of streams, one route each.
     Subscriber { routes: Vec<Route> },
@@ -93,11 +111,24 @@ impl Peer {
         }
     }
 
-    pub fn route_from(&self, source: PeerId) -> Option<&Route> {
-        match &self.kind {
-            PeerKind::Subscriber { routes } => routes.iter().find(|r| r.source == source),
+    pub fn route_from_mut(&mut self, source: PeerId) -> Option<&mut Route> {
+        match &mut self.kind {
+            PeerKind::Subscriber { routes } => routes.iter_mut().find(|r| r.source == source),
             PeerKind::Publisher { .. } => None,
         }
+    }
+
+    /// For a publisher: the m-line of an incoming SSRC.
+    pub fn mid_of(&mut self, ssrc: Ssrc) -> Option<Mid> {
+        let PeerKind::Publisher { ssrc_mids, .. } = &mut self.kind else {
+            return None;
+        };
+        if let Some((_, mid)) = ssrc_mids.iter().find(|(s, _)| *s == ssrc) {
+            return Some(*mid);
+        }
+        let mid = self.rtc.direct_api().stream_rx(&ssrc)?.mid();
+        ssrc_mids.push((ssrc, mid));
+        Some(mid)
     }
 
     /// A publisher learns its mids from the offer (one audio, one video: the first of each).
