@@ -26,6 +26,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use str0m::change::SdpOffer;
+use str0m::format::PayloadParams;
 use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
@@ -56,6 +57,8 @@ enum Work {
     Forward {
         from: PeerId,
         mid: Mid,
+        /// The publisher's codec parameters for the packet's payload type.
+        params: PayloadParams,
         packet: RtpPacket,
     },
     KeyframeFor {
@@ -411,7 +414,12 @@ impl Sfu {
             }
             let Some(w) = work.pop_front() else { break };
             match w {
-                Work::Forward { from, mid, packet } => self.forward(from, mid, &packet, &mut dirty),
+                Work::Forward {
+                    from,
+                    mid,
+                    params,
+                    packet,
+                } => self.forward(from, mid, params, &packet, &mut dirty),
                 Work::KeyframeFor { publisher, kind } => {
                     if self.request_keyframe(publisher, kind, now) {
                         dirty.push(publisher);
@@ -473,15 +481,17 @@ impl Sfu {
                             continue;
                         };
                         let pt = packet.header.payload_type;
-                        let codec = (peer.rtc.codec_config())
-                            .find(|p| p.pt() == pt)
-                            .map(|p| p.spec().codec);
+                        let Some(params) =
+                            (peer.rtc.codec_config()).find(|p| p.pt() == pt).copied()
+                        else {
+                            continue;
+                        };
                         if let PeerKind::Publisher {
                             keyframe_pending_since: pending @ Some(_),
                             ..
                         } = &mut peer.kind
                         {
-                            if codec.is_some_and(|c| rtp::starts_keyframe(c, &packet.payload)) {
+                            if rtp::starts_keyframe(params.spec().codec, &packet.payload) {
                                 *pending = None;
                             }
                         }
@@ -490,6 +500,7 @@ impl Sfu {
                         work.push_back(Work::Forward {
                             from: id,
                             mid,
+                            params,
                             packet,
                         });
                     }
@@ -515,15 +526,18 @@ impl Sfu {
     /// Writes one publisher packet into every subscriber connection routed to it: the
     /// payload is shared, the payload type is the subscriber's own for the same codec,
     /// the sequence number the route's own.
-    fn forward(&mut self, from: PeerId, mid: Mid, packet: &RtpPacket, dirty: &mut Vec<PeerId>) {
+    fn forward(
+        &mut self,
+        from: PeerId,
+        mid: Mid,
+        params: PayloadParams,
+        packet: &RtpPacket,
+        dirty: &mut Vec<PeerId>,
+    ) {
         let Some(publisher) = self.peers.get(&from) else {
             return;
         };
         let Some(kind) = publisher.published_kind(mid) else {
-            return;
-        };
-        let pt = packet.header.payload_type;
-        let Some(params) = publisher.rtc.codec_config().find(|p| p.pt() == pt).copied() else {
             return;
         };
         let PeerKind::Publisher { subscribers, .. } = &publisher.kind else {
