@@ -24,6 +24,14 @@ impl SdkError {
     pub fn network(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Network, message)
     }
+
+    /// A muted member tried to turn its audio on (the server refuses it too).
+    pub fn muted() -> Self {
+        Self::new(
+            ErrorCode::IllegalRights,
+            "an ADMIN muted you: only an ADMIN can unmute you",
+        )
+    }
 }
 
 impl From<ErrorBody> for SdkError {

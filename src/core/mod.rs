@@ -289,10 +289,7 @@ impl Client {
             }) = cmd
             {
                 if conf.muted && conf.stream(stream_id).is_some_and(|s| s.audio) {
-                    return Err(SdkError::new(
-                        ErrorCode::IllegalRights,
-                        "an ADMIN muted you: only an ADMIN can unmute you",
-                    ));
+                    return Err(SdkError::muted());
                 }
             }
             if cmd.is_join() {

@@ -340,11 +340,9 @@ pub async fn set_paused(
     paused: bool,
 ) -> Result<JsValue, SdkError> {
     let (confr_id, info) = own_stream(&shared, &stream_id)?;
+    // Before the track is enabled below; the core would refuse the request anyway.
     if audio && !paused && shared.borrow().core.muted_in(&confr_id) {
-        return Err(SdkError::new(
-            ErrorCode::IllegalRights,
-            "an ADMIN muted you: only an ADMIN can unmute you",
-        ));
+        return Err(SdkError::muted());
     }
     if let Some(p) = shared.borrow().local.publications.get(&info.id) {
         if !audio && !paused && p.video.as_ref().is_some_and(|s| s.track().is_none()) {
