@@ -305,7 +305,7 @@ async fn read_frames(hub: &Hub, conn: ConnId, rx: &mut SplitStream<WebSocket>) -
         if text.len() > MAX_FRAME_BYTES {
             return End::Refused(CLOSE_TOO_BIG, "frame too large");
         }
-        hub.text(conn, &text);
+        hub.text(conn, text);
     }
     End::Lost
 }

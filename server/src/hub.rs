@@ -1,6 +1,11 @@
 //! The driver around the sans-IO core: one core behind a mutex, one outgoing queue per
 //! connection, and a timer task. Handling a frame is short and never awaits, so a
 //! plain mutex is enough, and dispatching under it keeps every member's events in order.
+//!
+//! A frame that finds the core busy is queued instead of waiting for it: whoever holds
+//! the core handles the queue before anything else and again before letting go. In a
+//! storm (hundreds of joins at once) the connection tasks never sleep on the lock, and
+//! one holder handles a run of frames and sends their output in one go.
 
 use crate::core::{ConnId, Core, MediaCommand, MediaEvent, Outbound, Output};
 use axum::extract::ws::Utf8Bytes;
@@ -8,7 +13,7 @@ use emedia_protocol::{ErrorBody, Event};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, Notify};
 
@@ -25,12 +30,88 @@ pub enum Outgoing {
 
 pub struct Hub {
     inner: Mutex<Inner>,
+    /// Frames that found `inner` locked, in arrival order, for its holder to handle.
+    queued: Mutex<Vec<Queued>>,
     next_conn: AtomicU64,
     max_per_ip: usize,
     /// Woken when an input may have moved the core's next deadline.
     timers_changed: Notify,
     /// The SFU's live peer count.
     media_peers: OnceLock<Arc<std::sync::atomic::AtomicUsize>>,
+}
+
+/// A frame waiting for the core.
+enum Queued {
+    Text(ConnId, Utf8Bytes),
+    Binary(ConnId, bytes::Bytes),
+}
+
+/// The locked core. Taking it handles the queued frames first, so a connection's frames
+/// and its disconnect keep their order; dropping it sends the output, lets go, and
+/// takes the core again if frames were queued meanwhile (their senders did not wait).
+struct Locked<'a> {
+    hub: &'a Hub,
+    inner: Option<MutexGuard<'a, Inner>>,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        self.inner.as_ref().expect("held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        self.inner.as_mut().expect("held until dropped")
+    }
+}
+
+impl<'a> Locked<'a> {
+    fn new(hub: &'a Hub, guard: MutexGuard<'a, Inner>) -> Self {
+        let mut locked = Self {
+            hub,
+            inner: Some(guard),
+        };
+        locked.handle_queued();
+        locked
+    }
+
+    fn handle_queued(&mut self) {
+        loop {
+            let frames = std::mem::take(&mut *self.hub.queue());
+            if frames.is_empty() {
+                return;
+            }
+            let now = now_ms();
+            for frame in frames {
+                match frame {
+                    Queued::Text(conn, text) => self.core.handle_text(conn, &text, now),
+                    Queued::Binary(conn, frame) => self.core.handle_binary(conn, frame, now),
+                }
+            }
+            // Out before the next run is taken: replies do not wait for the whole storm.
+            self.flush();
+        }
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        while let Some(mut inner) = self.inner.take() {
+            inner.flush();
+            drop(inner);
+            if self.hub.queue().is_empty() {
+                return;
+            }
+            // Queued while we held it: handle it unless someone else now holds the core
+            // (then they will).
+            if let Some(guard) = self.hub.try_lock() {
+                self.inner = Some(guard);
+                self.handle_queued();
+            }
+        }
+    }
 }
 
 struct Inner {
@@ -78,6 +159,7 @@ impl Hub {
                 per_ip: HashMap::new(),
                 media: None,
             }),
+            queued: Mutex::default(),
             next_conn: AtomicU64::new(1),
             max_per_ip,
             timers_changed: Notify::new(),
@@ -99,12 +181,33 @@ impl Hub {
     pub fn media_event(&self, ev: MediaEvent) {
         let mut inner = self.lock();
         inner.core.handle_media(ev);
-        inner.flush();
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    fn lock(&self) -> Locked<'_> {
         // A panic while holding the lock is a bug, but the state is still the best we have.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        Locked::new(self, self.inner.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn try_lock(&self) -> Option<MutexGuard<'_, Inner>> {
+        match self.inner.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
+    fn queue(&self) -> MutexGuard<'_, Vec<Queued>> {
+        self.queued.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Hands a frame to the core: now if it is free, else to its holder.
+    fn submit(&self, frame: Queued) {
+        self.queue().push(frame);
+        if let Some(guard) = self.try_lock() {
+            drop(Locked::new(self, guard));
+        }
+        // An input may have moved the core's next deadline.
+        self.timers_changed.notify_one();
     }
 
     /// A new connection from `ip`, unless that address has too many open already.
@@ -125,19 +228,13 @@ impl Hub {
         Some((conn, rx))
     }
 
-    pub fn text(&self, conn: ConnId, text: &str) {
-        let mut inner = self.lock();
-        inner.core.handle_text(conn, text, now_ms());
-        inner.flush();
-        drop(inner);
-        self.timers_changed.notify_one();
+    pub fn text(&self, conn: ConnId, text: Utf8Bytes) {
+        self.submit(Queued::Text(conn, text));
     }
 
     /// A binary frame: a data transfer's chunk or ack.
     pub fn binary(&self, conn: ConnId, frame: bytes::Bytes) {
-        let mut inner = self.lock();
-        inner.core.handle_binary(conn, frame, now_ms());
-        inner.flush();
+        self.submit(Queued::Binary(conn, frame));
     }
 
     /// A pong (or a ping) from the client: it is alive even when it has nothing to say.
@@ -156,7 +253,6 @@ impl Hub {
             }
         }
         inner.core.handle_disconnect(conn, ends_session, now_ms());
-        inner.flush();
     }
 
     /// How often the server pings each client: often enough that a live client is
@@ -190,13 +286,11 @@ impl Hub {
     /// A callback of the RTMP server about a mini-program's push or play.
     pub fn rtmp(&self, call: RtmpCall, name: &str, token: &str) -> Result<(), ErrorBody> {
         let mut inner = self.lock();
-        let result = match call {
+        match call {
             RtmpCall::Publish => inner.core.rtmp_push_started(name, token, now_ms()),
             RtmpCall::PublishDone => inner.core.rtmp_push_ended(name, token),
             RtmpCall::Play => inner.core.rtmp_play_allowed(name, token, now_ms()),
-        };
-        inner.flush();
-        result
+        }
     }
 
     /// Runs the core's timers until the process ends.
@@ -206,7 +300,6 @@ impl Hub {
                 let mut inner = self.lock();
                 let now = now_ms();
                 inner.core.handle_timeout(now);
-                inner.flush();
                 inner.core.poll_timeout().map(|at| at.saturating_sub(now))
             };
             let wait = Duration::from_millis(next.unwrap_or(60_000));
@@ -263,6 +356,52 @@ impl Inner {
                     None => tracing::error!("no SFU attached for {cmd:?}"),
                 },
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Keys;
+    use crate::core::CoreConfig;
+    use emedia_protocol::ServerMessage;
+
+    /// Frames sent from several threads at once, most finding the core busy and queued
+    /// for its holder: each gets its one reply, and every connection's replies arrive
+    /// in the order it sent its requests.
+    #[test]
+    fn concurrent_frames_are_answered_in_each_connections_order() {
+        let keys = Keys::new("app", b"0123456789abcdef0123456789abcdef");
+        let hub = Hub::new(Core::new(CoreConfig::default(), keys, 7), 100);
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        let conns: Vec<_> = (0..4).map(|_| hub.connect(ip).expect("room")).collect();
+        let sent: Vec<u32> = (1..=40).collect();
+        std::thread::scope(|s| {
+            for (conn, _) in &conns {
+                let (hub, conn, sent) = (&hub, *conn, &sent);
+                s.spawn(move || {
+                    for rid in sent {
+                        // Refused (-100, not logged in), which is a reply like any other.
+                        let frame =
+                            format!(r#"{{"rid":{rid},"req":{{"get_ticket":{{"confrId":"C1"}}}}}}"#);
+                        hub.text(conn, frame.into());
+                    }
+                });
+            }
+        });
+        for (_, mut rx) in conns {
+            let replied: Vec<u32> = std::iter::from_fn(|| rx.try_recv().ok())
+                .filter_map(|out| match out {
+                    Outgoing::Text(t) => serde_json::from_str::<ServerMessage>(&t).ok(),
+                    _ => None,
+                })
+                .filter_map(|m| match m {
+                    ServerMessage::Reply { rid, .. } => Some(rid),
+                    ServerMessage::Event(_) => None,
+                })
+                .collect();
+            assert_eq!(replied, sent);
         }
     }
 }
