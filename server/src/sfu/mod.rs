@@ -5,9 +5,9 @@
 //! NACKs from its send buffers and asks the publisher again for lost packets.
 //!
 //! Sans-IO like the rest: `add_publisher` / `add_subscriber` / `remove` are the
-//! commands, `handle_datagram` and `handle_timeout` the inputs; drain `poll_transmit`
-//! (datagrams to send) and `poll_event` (what the core must know) after each, then
-//! sleep until `poll_timeout`. `runner.rs` owns the socket and the clock.
+//! commands, `handle_datagram` and `handle_timeout` the inputs (`end_batch` after a
+//! run of datagrams); drain `poll_transmit` (datagrams to send) and `poll_event` (what
+//! the core must know) after each, then sleep until `poll_timeout`. `runner.rs` owns the socket and the clock.
 //!
 //! Every peer connection is offered by the client (send-only media to publish,
 //! receive-only to subscribe), so the SFU never renegotiates: one peer connection per
@@ -79,6 +79,8 @@ pub struct Sfu {
     /// Buffers of `run` and `forward`, kept so the forwarding path does not allocate.
     dirty: Vec<PeerId>,
     work: VecDeque<Work>,
+    /// Subscriber connections written to and not drained yet (`end_batch`).
+    written: Vec<PeerId>,
     fan_out: Vec<PeerId>,
 }
 
@@ -93,6 +95,7 @@ impl Sfu {
             events: VecDeque::new(),
             dirty: Vec::new(),
             work: VecDeque::new(),
+            written: Vec::new(),
             fan_out: Vec::new(),
         }
     }
@@ -327,7 +330,8 @@ impl Sfu {
         }
     }
 
-    /// One datagram from `source` on our socket.
+    /// One datagram from `source` on our socket. What it makes the SFU send to other
+    /// peers is ready after `end_batch`, called once the read batch is over.
     pub fn handle_datagram(&mut self, source: SocketAddr, contents: &[u8], now: Instant) {
         // RFC 7983: a first byte below 4 is STUN.
         let contents_first_byte = contents.first().copied().unwrap_or(0);
@@ -365,7 +369,8 @@ impl Sfu {
             tracing::debug!(peer = id.0, error = %e, "peer input failed");
             peer.rtc.disconnect();
         }
-        self.run(&[id], now);
+        // Drained now: in RTP mode str0m holds one received packet until polled.
+        self.process(&[id], now);
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -405,8 +410,18 @@ impl Sfu {
 
     /// Drains the given peers, and every peer their output touches, until quiet.
     fn run(&mut self, start: &[PeerId], now: Instant) {
+        self.process(start, now);
+        self.end_batch(now);
+    }
+
+    /// Drains the given peers and does what their output asks, except draining the
+    /// subscriber connections packets were written to: those wait in `written` for
+    /// `end_batch`, so a frame's packets read in one batch leave each subscriber in
+    /// one drain instead of one per packet.
+    fn process(&mut self, start: &[PeerId], now: Instant) {
         let mut dirty = std::mem::take(&mut self.dirty);
         let mut work = std::mem::take(&mut self.work);
+        let mut written = std::mem::take(&mut self.written);
         dirty.extend_from_slice(start);
         loop {
             while let Some(id) = dirty.pop() {
@@ -419,7 +434,7 @@ impl Sfu {
                     mid,
                     params,
                     packet,
-                } => self.forward(from, mid, params, &packet, &mut dirty),
+                } => self.forward(from, mid, params, &packet, &mut written),
                 Work::KeyframeFor { publisher, kind } => {
                     if self.request_keyframe(publisher, kind, now) {
                         dirty.push(publisher);
@@ -429,6 +444,23 @@ impl Sfu {
         }
         self.dirty = dirty;
         self.work = work;
+        self.written = written;
+    }
+
+    /// Drains every connection written to since the last call, once each (and what
+    /// that leads to), until quiet. The runner calls it after each read batch.
+    pub fn end_batch(&mut self, now: Instant) {
+        while !self.written.is_empty() {
+            let mut written = std::mem::take(&mut self.written);
+            written.sort_unstable();
+            written.dedup();
+            self.process(&written, now);
+            // Anything written meanwhile is in `self.written`; keep the larger buffer.
+            written.clear();
+            if self.written.is_empty() {
+                self.written = written;
+            }
+        }
     }
 
     /// Takes everything one peer has to say.
@@ -532,7 +564,7 @@ impl Sfu {
         mid: Mid,
         params: PayloadParams,
         packet: &RtpPacket,
-        dirty: &mut Vec<PeerId>,
+        written: &mut Vec<PeerId>,
     ) {
         let Some(publisher) = self.peers.get(&from) else {
             return;
@@ -582,7 +614,7 @@ impl Sfu {
             .ext_vals(ext_vals.clone())
             .nackable(kind == MediaKind::Video);
             tx.write_rtp(write);
-            dirty.push(sub_id);
+            written.push(sub_id);
         }
         self.fan_out = fan_out;
     }

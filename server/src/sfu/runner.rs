@@ -116,6 +116,7 @@ fn receive_batch(sfu: &mut Sfu, socket: &UdpSocket, buf: &mut [u8]) {
             }
         }
     }
+    sfu.end_batch(Instant::now());
 }
 
 fn handle(sfu: &mut Sfu, cmd: MediaCommand, on_event: &impl Fn(MediaEvent)) {
