@@ -153,11 +153,12 @@ impl Client {
         loop {
             tokio::select! {
                 _ = stop.wait_for(|s| *s) => return,
-                text = self.next_text() => match text.map(|t| serde_json::from_str(&t).map(|f| matches!(f, Frame::Event(_)))) {
-                    Ok(Ok(true)) => {
-                        self.events.fetch_add(1, Ordering::Relaxed);
+                text = self.next_text() => match text {
+                    Ok(text) => {
+                        if matches!(serde_json::from_str(&text), Ok(Frame::Event(_))) {
+                            self.events.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
-                    Ok(_) => {}
                     Err(_) => return,
                 },
             }
