@@ -798,7 +798,7 @@ impl Sim {
         let same = match (&back, msg) {
             (ServerMessage::Event(a), Outbound::Event(b)) => a == &**b,
             (ServerMessage::Reply { rid: a, body: x }, Outbound::Reply { rid: b, body: y }) => {
-                a == b && x == y
+                a == b && x == &**y
             }
             _ => false,
         };

@@ -10,6 +10,7 @@
 use crate::core::{ConnId, Core, MediaCommand, MediaEvent, Outbound, Output};
 use axum::extract::ws::Utf8Bytes;
 use emedia_protocol::{ErrorBody, Event};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -116,7 +117,7 @@ impl Drop for Locked<'_> {
 
 struct Inner {
     core: Core,
-    senders: HashMap<ConnId, mpsc::UnboundedSender<Outgoing>>,
+    senders: FxHashMap<ConnId, mpsc::UnboundedSender<Outgoing>>,
     /// Open connections per client address, for the per-IP limit.
     per_ip: HashMap<IpAddr, usize>,
     media: Option<mpsc::UnboundedSender<MediaCommand>>,
@@ -155,7 +156,7 @@ impl Hub {
         Arc::new(Self {
             inner: Mutex::new(Inner {
                 core,
-                senders: HashMap::new(),
+                senders: FxHashMap::default(),
                 per_ip: HashMap::new(),
                 media: None,
             }),

@@ -253,7 +253,7 @@ impl<S: ConferenceStore> Core<S> {
             role: Role::Admin,
             nick_name: None,
             ext: None,
-            ticket: self.grant_token(user, &confr_id, Role::Admin, now_ms),
+            ticket: None,
             created: true,
         };
         let joined = match self.seat(sid, user, &confr_id, joining, now_ms) {
@@ -397,7 +397,7 @@ impl<S: ConferenceStore> Core<S> {
             role: Role::Talker,
             nick_name: None,
             ext: None,
-            ticket: self.grant_token(user, &confr_id, Role::Talker, now_ms),
+            ticket: None,
             created: false,
         };
         // Seated first: if the conference is full, the invitee is still rung.

@@ -45,6 +45,7 @@ use emedia_protocol::{
 };
 use outbox::{Outbox, Queued};
 use rand::{rngs::StdRng, Rng, SeedableRng};
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeSet, HashMap};
 
 #[derive(Clone, Debug)]
@@ -93,9 +94,9 @@ pub struct Core<S: ConferenceStore = MemoryStore> {
     config: CoreConfig,
     keys: Keys,
     store: S,
-    sessions: HashMap<SessionId, sessions::Session>,
+    sessions: FxHashMap<SessionId, sessions::Session>,
     /// The session each open connection carries.
-    conns: HashMap<ConnId, SessionId>,
+    conns: FxHashMap<ConnId, SessionId>,
     next_session: u64,
     next_liveness_check: u64,
     rng: StdRng,
@@ -131,8 +132,8 @@ impl<S: ConferenceStore> Core<S> {
             config,
             keys,
             store,
-            sessions: HashMap::new(),
-            conns: HashMap::new(),
+            sessions: FxHashMap::default(),
+            conns: FxHashMap::default(),
             next_session: 1,
             next_liveness_check: 0,
             rng: StdRng::seed_from_u64(seed),
@@ -661,7 +662,7 @@ impl<S: ConferenceStore> Core<S> {
             role,
             nick_name,
             ext,
-            ticket: ticket.to_owned(),
+            ticket: Some(ticket.to_owned()),
             created: false,
         };
         self.seat(sid, user, confr_id, joining, now_ms)
@@ -712,7 +713,7 @@ impl<S: ConferenceStore> Core<S> {
             role,
             nick_name: room.nick_name,
             ext: room.ext,
-            ticket: self.grant_token(user, &confr_id, role, now_ms),
+            ticket: None,
             created,
         };
         let joined = self.seat(sid, user, &confr_id, joining, now_ms);
@@ -827,8 +828,8 @@ impl<S: ConferenceStore> Core<S> {
             confr_type,
             join_id: member_id,
             role: j.role,
+            ticket: j.ticket.unwrap_or_else(|| role_token.clone()),
             role_token,
-            ticket: j.ticket,
             created: j.created,
             members,
             streams,
@@ -1079,7 +1080,9 @@ struct Joining {
     role: Role,
     nick_name: Option<String>,
     ext: Option<String>,
-    ticket: String,
+    /// The ticket the member joined with; `None` for a join the server granted itself
+    /// (by room name, a call), whose ticket is the role token it gets anyway.
+    ticket: Option<String>,
     created: bool,
 }
 

@@ -34,7 +34,9 @@ pub enum Output {
 pub enum Outbound {
     Reply {
         rid: u32,
-        body: ReplyBody,
+        /// Boxed: a reply (a join's is a few hundred bytes) would otherwise make every
+        /// queued event as large, and a storm moves tens of thousands of them.
+        body: Box<ReplyBody>,
     },
     Event(Arc<Event>),
     /// A binary data-transfer frame (`DataFrame`), passed on as it came.
@@ -105,7 +107,10 @@ impl Outbox {
         };
         self.queue(Queued::Send {
             to,
-            msg: Outbound::Reply { rid, body },
+            msg: Outbound::Reply {
+                rid,
+                body: Box::new(body),
+            },
         });
     }
 
@@ -145,7 +150,7 @@ mod tests {
             (
                 Outbound::Reply {
                     rid: 7,
-                    body: reply.clone(),
+                    body: Box::new(reply.clone()),
                 },
                 ServerMessage::Reply {
                     rid: 7,

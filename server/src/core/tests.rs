@@ -90,7 +90,7 @@ impl Harness {
                 Outbound::Reply { rid, body } => replies.push((
                     to,
                     rid,
-                    match body {
+                    match *body {
                         ReplyBody::Ok(r) => Ok(r),
                         ReplyBody::Err(e) => Err(e),
                     },
