@@ -176,10 +176,12 @@ pub async fn join_storm(t: Arc<Target>, clients: usize) -> Result<Report, String
     let heard = creator.events.clone();
     let creator_task = tokio::spawn(async move { creator.drain_until(&creator_stop).await });
     let before = t.sample()?;
+    let own_before = server_stats::sample(std::process::id())?;
     let (mut latencies, failures, storm, tasks) = joins_at_once(all, req, &stop).await;
     // Done when the first member has heard of every join too.
     let all_heard = storm + wait_for(&heard, clients as u64 - 1).await;
     let after = t.sample()?;
+    let own_after = server_stats::sample(std::process::id())?;
     let _ = stop_tx.send(true);
     for task in tasks {
         let _ = task.await;
@@ -202,6 +204,12 @@ pub async fn join_storm(t: Arc<Target>, clients: usize) -> Result<Report, String
         all_heard,
     );
     add_server_figures(&mut r, before, after);
+    // The generator shares the machine's cores with the server it measures.
+    r.millis(
+        "load_cpu_ms",
+        "generator CPU time",
+        own_after.cpu.saturating_sub(own_before.cpu),
+    );
     Ok(r)
 }
 
