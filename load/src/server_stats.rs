@@ -9,13 +9,34 @@ const TICKS_PER_SEC: u64 = 100;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sample {
-    /// User + system CPU time since the process started.
+    /// CPU time used so far: the live threads' run time (see `threads_cpu`), else user +
+    /// system time from /proc/PID/stat. Meaningful as a difference between samples.
     pub cpu: Duration,
     /// Resident set size, bytes.
     pub rss: u64,
 }
 
 pub fn sample(pid: u32) -> Result<Sample, String> {
+    let cpu = match threads_cpu(pid) {
+        Some(cpu) => cpu,
+        None => stat_cpu(pid)?,
+    };
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
+    let rss_kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .ok_or("no VmRSS in /proc status")?;
+    Ok(Sample {
+        cpu,
+        rss: rss_kb * 1024,
+    })
+}
+
+/// User + system CPU time since the process started, in 10 ms ticks: the fallback
+/// where the kernel keeps no schedstats.
+fn stat_cpu(pid: u32) -> Result<Duration, String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map_err(|e| format!("/proc/{pid}/stat: {e}"))?;
     // Fields after the command name (which may hold spaces) close with ')'.
@@ -32,19 +53,7 @@ pub fn sample(pid: u32) -> Result<Sample, String> {
             .ok_or_else(|| "unreadable /proc stat".to_owned())
     };
     let cpu_ticks = ticks(11)? + ticks(12)?;
-    let cpu =
-        threads_cpu(pid).unwrap_or_else(|| Duration::from_millis(cpu_ticks * 1000 / TICKS_PER_SEC));
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
-    let rss_kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .ok_or("no VmRSS in /proc status")?;
-    Ok(Sample {
-        cpu,
-        rss: rss_kb * 1024,
-    })
+    Ok(Duration::from_millis(cpu_ticks * 1000 / TICKS_PER_SEC))
 }
 
 /// The summed run time of the process's live threads, in nanoseconds (schedstat's first

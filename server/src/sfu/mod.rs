@@ -7,7 +7,8 @@
 //! Sans-IO like the rest: `add_publisher` / `add_subscriber` / `remove` are the
 //! commands, `handle_datagram` and `handle_timeout` the inputs (`end_batch` after a
 //! run of datagrams); drain `poll_transmit` (datagrams to send) and `poll_event` (what
-//! the core must know) after each, then sleep until `poll_timeout`. `runner.rs` owns the socket and the clock.
+//! the core must know) after each, then sleep until `poll_timeout`. `runner.rs` owns
+//! the socket and the clock.
 //!
 //! Every peer connection is offered by the client (send-only media to publish,
 //! receive-only to subscribe), so the SFU never renegotiates: one peer connection per
