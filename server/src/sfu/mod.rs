@@ -23,6 +23,7 @@ mod socket;
 use crate::core::{MediaEvent, PeerId};
 use emedia_protocol::ErrorCode;
 use peer::{Peer, PeerKind, Route};
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -30,7 +31,7 @@ use str0m::change::SdpOffer;
 use str0m::format::PayloadParams;
 use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
-use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
+use str0m::rtp::{Extension, ExtensionMap, ExtensionValues, RtpPacket, RtpWrite};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 
 /// Why the SFU refused an offer.
@@ -49,6 +50,16 @@ const VIDEO_RESEND_PACKETS: usize = 400;
 pub fn init_crypto() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| str0m::crypto::from_feature_flags().install_process_default());
+}
+
+/// What a new peer connection carries, which decides its codec order and extensions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Carries {
+    /// A published stream. str0m answers in its own codec order and the browser sends
+    /// the first codec of the answer, so a publisher that prefers H264 gets it first.
+    Published { h264_first: bool },
+    /// Subscribed streams.
+    Subscribed,
 }
 
 /// Work that crosses from one peer to another.
@@ -71,7 +82,9 @@ enum Work {
 pub struct Sfu {
     /// The address in our host candidate; datagrams are handed to str0m as sent to it.
     candidate: SocketAddr,
-    peers: HashMap<PeerId, Peer>,
+    /// FxHash: looked up for every subscriber of every packet, keyed by ids the
+    /// server numbers itself.
+    peers: FxHashMap<PeerId, Peer>,
     /// Which peer each remote address belongs to, learned from accepted input: media
     /// datagrams go straight to their peer instead of asking every peer in turn.
     by_address: HashMap<SocketAddr, PeerId>,
@@ -90,7 +103,7 @@ impl Sfu {
         init_crypto();
         Self {
             candidate,
-            peers: HashMap::new(),
+            peers: FxHashMap::default(),
             by_address: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -124,18 +137,34 @@ impl Sfu {
         Ok(answer)
     }
 
-    /// `h264_first`: str0m answers in its own codec order, and the browser sends the
-    /// first codec of the answer, so a publisher that prefers H264 gets it first.
-    fn new_rtc(&self, now: Instant, h264_first: bool) -> Result<Rtc, Refusal> {
+    fn new_rtc(&self, now: Instant, carries: Carries) -> Result<Rtc, Refusal> {
         // RTP mode: packets are forwarded as they come, each payload shared by every
         // subscriber (no reassembly into frames and packetizing again per subscriber).
-        let config = Rtc::builder()
+        let mut config = Rtc::builder();
+        if carries == Carries::Subscribed {
+            // The SFU estimates no downlink bandwidth (it forwards what the publisher
+            // sends), so transport-wide sequence numbers and send times on its
+            // downlinks would only cost a header extension, a record and feedback
+            // RTCP per packet. Publishers keep them: their browser's congestion
+            // control runs on the SFU's feedback.
+            let mut downlink = ExtensionMap::empty();
+            for (id, ext) in ExtensionMap::standard().iter() {
+                if !matches!(
+                    ext,
+                    Extension::TransportSequenceNumber | Extension::AbsoluteSendTime
+                ) {
+                    downlink.set(id, ext.clone());
+                }
+            }
+            config = config.set_extension_map(downlink);
+        }
+        let config = config
             .set_rtp_mode(true)
             .set_ice_lite(true)
             .set_send_buffer_video(VIDEO_RESEND_PACKETS)
             .clear_codecs()
             .enable_opus(true, false);
-        let config = if h264_first {
+        let config = if carries == (Carries::Published { h264_first: true }) {
             config.enable_h264(true).enable_vp8(true)
         } else {
             config.enable_vp8(true).enable_h264(true)
@@ -179,7 +208,7 @@ impl Sfu {
             return Err((ErrorCode::SubscribeNoCodec, why.to_owned()));
         }
         let h264_first = codecs.preferred_video.as_deref() == Some("h264");
-        let mut rtc = self.new_rtc(now, h264_first)?;
+        let mut rtc = self.new_rtc(now, Carries::Published { h264_first })?;
         let answer = Self::answer(&mut rtc, offer)?;
         let kind = PeerKind::Publisher {
             audio: None,
@@ -251,6 +280,7 @@ impl Sfu {
                 let answer = Self::answer(&mut peer.rtc, offer)?;
                 if let PeerKind::Subscriber { routes } = &mut peer.kind {
                     routes.retain(|r| r.source != source);
+                    routes.iter_mut().for_each(Route::forget_payload_types);
                     routes.push(route.clone());
                 }
                 Some(answer)
@@ -261,7 +291,7 @@ impl Sfu {
         let answer = match renegotiation {
             Some(found) => found,
             None => {
-                let mut rtc = self.new_rtc(now, false)?;
+                let mut rtc = self.new_rtc(now, Carries::Subscribed)?;
                 let answer = Self::answer(&mut rtc, offer)?;
                 let kind = PeerKind::Subscriber {
                     routes: vec![route],
@@ -590,13 +620,7 @@ impl Sfu {
             let Some(sub) = self.peers.get_mut(&sub_id) else {
                 continue;
             };
-            let Some(local_pt) = sub.rtc.codec_config().match_params(params).map(|p| p.pt()) else {
-                continue;
-            };
-            let Some((sub_mid, seq)) = sub
-                .route_from_mut(from)
-                .and_then(|r| r.lane(kind))
-                .and_then(|(m, shift)| shift.map(packet.seq_no).map(|s| (m, s)))
+            let Some((sub_mid, local_pt, seq)) = sub.forwarding(from, kind, &params, packet.seq_no)
             else {
                 continue;
             };
@@ -656,5 +680,49 @@ impl Sfu {
         };
         rx.request_keyframe(kind);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use str0m::media::Direction;
+
+    /// An offer from a str0m client: audio and video in `dir`, with their mids.
+    fn offer(dir: Direction) -> (String, Mid, Mid) {
+        let mut client = Rtc::new(Instant::now());
+        let mut api = client.sdp_api();
+        let audio = api.add_media(MediaKind::Audio, dir, None, None, None);
+        let video = api.add_media(MediaKind::Video, dir, None, None, None);
+        let (offer, _pending) = api.apply().expect("an offer");
+        (offer.to_sdp_string(), audio, video)
+    }
+
+    #[test]
+    fn downlinks_carry_no_congestion_control_extensions_and_uplinks_do() {
+        let now = Instant::now();
+        let mut sfu = Sfu::new("127.0.0.1:40000".parse().unwrap());
+        let (publish, ..) = offer(Direction::SendOnly);
+        let answer = sfu.add_publisher(PeerId(1), &publish, now).unwrap();
+        assert!(answer.contains("transport-wide-cc"), "{answer}");
+
+        let (subscribe, audio, video) = offer(Direction::RecvOnly);
+        let (audio, video) = (audio.to_string(), video.to_string());
+        let answer = sfu
+            .add_subscriber(
+                PeerId(2),
+                PeerId(1),
+                &subscribe,
+                Some(&audio),
+                Some(&video),
+                now,
+            )
+            .unwrap();
+        assert!(
+            answer.contains("a=extmap:"),
+            "media extensions stay: {answer}"
+        );
+        assert!(!answer.contains("transport-wide-cc"), "{answer}");
+        assert!(!answer.contains("abs-send-time"), "{answer}");
     }
 }
