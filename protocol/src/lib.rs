@@ -14,6 +14,7 @@ mod ids;
 mod interaction;
 mod messages;
 mod model;
+mod shared_member;
 
 pub use calls::{CallProgress, CallType, Invitation, InviteStatus, UserState, UserStatus};
 pub use codes::{ErrorCode, ExitReason, MemberExitReason};
@@ -28,6 +29,7 @@ pub use messages::{
 pub use model::{
     ConferenceConfig, ConferenceInfo, ConfrType, Member, Role, StreamInfo, StreamType,
 };
+pub use shared_member::SharedMember;
 
 /// Bumped on any incompatible change of the messages below.
 pub const PROTOCOL_VERSION: u32 = 1;

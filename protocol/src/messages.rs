@@ -7,6 +7,7 @@ use crate::interaction::{Attrs, RoomInfo, RoomMsg};
 use crate::model::{
     ConferenceConfig, ConferenceInfo, ConfrType, Member, Role, StreamInfo, StreamType,
 };
+use crate::SharedMember;
 use serde::{Deserialize, Serialize};
 
 /// Client → server.
@@ -487,7 +488,7 @@ pub struct Joined {
     /// Whether this join created the conference (joinRoom on a new name).
     pub created: bool,
     /// The members this member may see, without itself, in join order.
-    pub members: Vec<Member>,
+    pub members: Vec<SharedMember>,
     /// The streams already published, in publish order.
     #[serde(default)]
     pub streams: Vec<StreamInfo>,

@@ -3,6 +3,7 @@
 
 use crate::codes::numeric_enum;
 use crate::ids::{ConferenceId, MemberId, StreamId};
+use crate::SharedMember;
 use serde::{Deserialize, Serialize};
 
 numeric_enum! {
@@ -112,7 +113,7 @@ pub struct ConferenceInfo {
     pub has_password: bool,
     pub config: ConferenceConfig,
     /// The members the asker may see, in join order.
-    pub members: Vec<Member>,
+    pub members: Vec<SharedMember>,
 }
 
 /// What a stream carries: a camera (and microphone) or a shared screen.

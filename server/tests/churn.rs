@@ -210,7 +210,11 @@ impl Churner {
         for m in j.members {
             self.ledger.joins_owed.push((key(&m.id), me));
             self.ledger.shared.push(pair(key(&m.id), me));
-            if m.id == j.join_id || others.insert(m.id.clone(), (m.name, m.role)).is_some() {
+            if m.id == j.join_id
+                || others
+                    .insert(m.id.clone(), (m.name.clone(), m.role))
+                    .is_some()
+            {
                 let what = format!("{}: joined with {} twice in the roster", self.name, m.id);
                 self.faults.note(Fault::Duplicated, what);
             }
@@ -371,7 +375,7 @@ async fn rosters_survive_churn() {
         let server_view: BTreeSet<_> = info
             .members
             .into_iter()
-            .map(|m| (m.id, m.name, m.role.code()))
+            .map(|m| (m.id.clone(), m.name.clone(), m.role.code()))
             .collect();
         for &i in members {
             let c = &churners[i];

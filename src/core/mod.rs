@@ -33,7 +33,7 @@ pub use state::{JoinedConference, Rejoin};
 pub use transfers::DataOut;
 
 use emedia_protocol::{
-    CallType, ClientMessage, ConferenceId, ErrorCode, Event, ExitReason, Joined, ReplyBody,
+    CallType, ClientMessage, ConferenceId, ErrorCode, Event, ExitReason, Joined, Member, ReplyBody,
     Request, Response, Role, ServerMessage, StreamId, StreamInfo, PROTOCOL_VERSION,
 };
 pub use text::{cat, decimal};
@@ -648,7 +648,7 @@ impl Client {
         self.conferences.insert(confr_id.clone(), conf);
         self.last_joined = Some(confr_id.clone());
         // A member who arrives late hears of everyone and everything already there.
-        for member in joined.members.iter().cloned() {
+        for member in joined.members.iter().map(|m| Member::clone(m)) {
             self.events.push(SdkEvent::MemberJoined {
                 confr_id: confr_id.clone(),
                 member,

@@ -51,7 +51,7 @@ impl JoinedConference {
             join_id: j.join_id.clone(),
             role: j.role,
             role_token: j.role_token.clone(),
-            members: j.members.clone(),
+            members: j.members.iter().map(|m| Member::clone(m)).collect(),
             streams: j.streams.clone(),
             published: VecSet::new(),
             subscribed: VecSet::new(),

@@ -57,7 +57,7 @@ fn joined(confr: &str, role: Role, members: Vec<Member>) -> Response {
         role_token: "rt".into(),
         ticket: "t".into(),
         created: false,
-        members,
+        members: members.into_iter().map(Into::into).collect(),
         streams: vec![],
         attrs: Default::default(),
         muted: false,

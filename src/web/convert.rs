@@ -258,8 +258,8 @@ pub fn invitation(i: &Invitation) -> JsValue {
     o.into()
 }
 
-fn members(confr_id: &ConferenceId, list: &[Member]) -> Array {
-    list.iter().map(|m| member(confr_id, m)).collect()
+fn members<'a>(confr_id: &ConferenceId, list: impl Iterator<Item = &'a Member>) -> Array {
+    list.map(|m| member(confr_id, m)).collect()
 }
 
 fn config_value(c: &ConferenceConfig) -> Object {
@@ -287,7 +287,11 @@ fn joined(j: &Joined, password: &Option<String>) -> JsValue {
     if let Some(p) = password {
         set(&o, "password", p.as_str());
     }
-    set(&o, "members", members(&j.confr_id, &j.members));
+    set(
+        &o,
+        "members",
+        members(&j.confr_id, j.members.iter().map(|m| &**m)),
+    );
     set(&o, "attrs", attrs(&j.attrs));
     o.into()
 }
@@ -324,7 +328,11 @@ fn info(i: &ConferenceInfo) -> JsValue {
     }
     set(&o, "hasPassword", i.has_password);
     set(&o, "config", config_value(&i.config));
-    set(&o, "members", members(&i.confr_id, &i.members));
+    set(
+        &o,
+        "members",
+        members(&i.confr_id, i.members.iter().map(|m| &**m)),
+    );
     o.into()
 }
 
@@ -377,7 +385,7 @@ pub fn outcome(out: &Outcome) -> JsValue {
         Outcome::Members {
             confr_id,
             members: m,
-        } => members(confr_id, m).into(),
+        } => members(confr_id, m.iter()).into(),
         Outcome::Done | Outcome::IceRestarted(_) => JsValue::UNDEFINED,
     }
 }

@@ -9,7 +9,7 @@ use super::sessions::SessionId;
 use super::streams::Streams;
 use emedia_protocol::{
     Attrs, ConferenceConfig, ConferenceId, ConferenceInfo, ConfrType, Event, Member,
-    MemberExitReason, MemberId, Role,
+    MemberExitReason, MemberId, Role, SharedMember,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -18,7 +18,9 @@ use subtle::ConstantTimeEq;
 /// A member and the connection it joined from.
 #[derive(Clone, Debug)]
 pub struct Seat {
-    pub member: Member,
+    /// Shared with the member lists of join replies and `getConferenceInfo`, which
+    /// serialize it once between them (`SharedMember`).
+    pub member: SharedMember,
     pub session: SessionId,
 }
 
@@ -102,7 +104,7 @@ impl Conference {
         self.seats
             .iter()
             .filter(|s| pred(s.member.role))
-            .map(|s| s.member.clone())
+            .map(|s| Member::clone(&s.member))
             .collect()
     }
 
@@ -177,7 +179,11 @@ impl Conference {
     }
 
     /// The members `viewer_role` may see, without `except`.
-    pub fn visible_members(&self, viewer_role: Role, except: Option<&MemberId>) -> Vec<Member> {
+    pub fn visible_members(
+        &self,
+        viewer_role: Role,
+        except: Option<&MemberId>,
+    ) -> Vec<SharedMember> {
         self.seats
             .iter()
             .filter(|s| Some(&s.member.id) != except && can_see(viewer_role, s.member.role))
@@ -211,7 +217,7 @@ impl Conference {
     pub fn add(&mut self, seat: Seat, out: &mut Outbox) {
         let event = Arc::new(Event::MemberJoined {
             confr_id: self.id.clone(),
-            member: seat.member.clone(),
+            member: Member::clone(&seat.member),
         });
         for other in &self.seats {
             if can_see(other.member.role, seat.member.role) && other.member.name != seat.member.name
@@ -241,7 +247,7 @@ impl Conference {
         }
         let event = Arc::new(Event::MemberExited {
             confr_id: self.id.clone(),
-            member: seat.member.clone(),
+            member: Member::clone(&seat.member),
             reason,
         });
         for other in &self.seats {
@@ -272,7 +278,11 @@ impl Conference {
         if old == role {
             return;
         }
-        self.seats[idx].member.role = role;
+        // A new shared member: the old one's JSON (and any reply holding it) keeps the
+        // old role.
+        let mut member = Member::clone(&self.seats[idx].member);
+        member.role = role;
+        self.seats[idx].member = member.into();
         self.grants
             .insert(self.seats[idx].member.name.clone(), (role, now_ms));
         let subject = &self.seats[idx];

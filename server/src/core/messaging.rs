@@ -2,7 +2,7 @@
 //! messages to one user who shares a conference with the sender.
 
 use super::{err, ConferenceStore, Core, Reply, SessionId};
-use emedia_protocol::{ConferenceId, ErrorBody, ErrorCode, Event, Response, RoomMsg};
+use emedia_protocol::{ConferenceId, ErrorBody, ErrorCode, Event, Member, Response, RoomMsg};
 use emedia_protocol::{MAX_MESSAGE_BYTES, MAX_TRANSFER_BYTES};
 
 pub(super) fn check_message_len(what: &str, len: usize) -> Result<(), ErrorBody> {
@@ -39,7 +39,7 @@ impl<S: ConferenceStore> Core<S> {
         if msg.is_empty() {
             return Err(err(ErrorCode::BadParameters, "the message is empty"));
         }
-        let from = self.own_seat(sid, confr_id)?.member.clone();
+        let from = Member::clone(&self.own_seat(sid, confr_id)?.member);
         let event = Event::RoomMsg {
             confr_id: confr_id.clone(),
             from,

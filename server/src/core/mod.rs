@@ -785,7 +785,7 @@ impl<S: ConferenceStore> Core<S> {
             .ok_or_else(|| err(ErrorCode::ConferenceNotFound, "conference does not exist"))?;
         conf.add(
             Seat {
-                member,
+                member: member.into(),
                 session: sid,
             },
             &mut self.out,

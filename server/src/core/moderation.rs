@@ -6,7 +6,7 @@
 //! member cannot switch its audio back on; an ADMIN's unmute switches it on again.
 
 use super::{err, ConferenceStore, Core, Reply, SessionId};
-use emedia_protocol::{ConferenceId, ErrorCode, Event, MemberId, Response, Role};
+use emedia_protocol::{ConferenceId, ErrorCode, Event, Member, MemberId, Response, Role};
 
 impl<S: ConferenceStore> Core<S> {
     pub(super) fn request_to_talker(
@@ -18,7 +18,7 @@ impl<S: ConferenceStore> Core<S> {
         if let Some(r) = &reason {
             super::messaging::check_message_len("the reason", r.len())?;
         }
-        let applicant = self.own_seat(sid, confr_id)?.member.clone();
+        let applicant = Member::clone(&self.own_seat(sid, confr_id)?.member);
         if applicant.role != Role::Audience {
             return Err(err(
                 ErrorCode::BadParameters,
@@ -108,7 +108,8 @@ impl<S: ConferenceStore> Core<S> {
             .targets(confr_id, &[member.to_owned()])?
             .remove(0)
             .member
-            .id;
+            .id
+            .clone();
         if self.own_seat(sid, confr_id)?.member.id == target {
             return Err(err(
                 ErrorCode::BadParameters,

@@ -10,7 +10,7 @@
 use super::media::MediaCommand;
 use super::streams::{Negotiation, Stream};
 use super::{err, ConferenceStore, Core, Reply, SessionId};
-use emedia_protocol::{ConferenceId, ErrorCode, Event, MemberId, Response, StreamId};
+use emedia_protocol::{ConferenceId, ErrorCode, Event, Member, MemberId, Response, StreamId};
 
 /// A room's side of a running PK.
 #[derive(Clone, Debug)]
@@ -44,7 +44,7 @@ impl<S: ConferenceStore> Core<S> {
         target: &ConferenceId,
         target_user: &str,
     ) -> Reply {
-        let from = self.own_admin_seat(sid, confr_id)?.member.clone();
+        let from = Member::clone(&self.own_admin_seat(sid, confr_id)?.member);
         if confr_id == target {
             return Err(err(
                 ErrorCode::BadParameters,
@@ -183,7 +183,9 @@ impl<S: ConferenceStore> Core<S> {
         if stream.mirror || stream.info.mem_id != pk.host {
             return;
         }
-        let member = conf.find(pk.host.as_str()).map(|s| s.member.clone());
+        let member = conf
+            .find(pk.host.as_str())
+            .map(|s| Member::clone(&s.member));
         let mirror = Stream {
             info: stream.info.clone(),
             owner: stream.owner,
