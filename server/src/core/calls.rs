@@ -648,7 +648,7 @@ impl<S: ConferenceStore> Core<S> {
         now_ms: u64,
     ) -> Result<(), ErrorBody> {
         let seat = self.own_seat(sid, &req.confr_id)?;
-        if !seat.member.role.is_talker() {
+        if !seat.role.is_talker() {
             return Err(err(
                 ErrorCode::IllegalRights,
                 "only an ADMIN or TALKER may invite",

@@ -21,7 +21,21 @@ pub struct Seat {
     /// Shared with the member lists of join replies and `getConferenceInfo`, which
     /// serialize it once between them (`SharedMember`).
     pub member: SharedMember,
+    /// The member's role, kept beside it: rosters are scanned by role on every join,
+    /// and reading it through the shared member is a cache miss per seat, which a
+    /// 10,000-member LIVE conference feels (BENCHMARKS.md). Changed only with it.
+    pub role: Role,
     pub session: SessionId,
+}
+
+impl Seat {
+    pub fn new(member: Member, session: SessionId) -> Self {
+        Self {
+            role: member.role,
+            member: member.into(),
+            session,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -103,7 +117,7 @@ impl Conference {
     pub fn members_where(&self, pred: impl Fn(Role) -> bool) -> Vec<Member> {
         self.seats
             .iter()
-            .filter(|s| pred(s.member.role))
+            .filter(|s| pred(s.role))
             .map(|s| Member::clone(&s.member))
             .collect()
     }
@@ -143,14 +157,11 @@ impl Conference {
 
     /// The earliest ADMIN present.
     pub fn owner(&self) -> Option<&Seat> {
-        self.seats.iter().find(|s| s.member.role == Role::Admin)
+        self.seats.iter().find(|s| s.role == Role::Admin)
     }
 
     pub fn talker_count(&self) -> usize {
-        self.seats
-            .iter()
-            .filter(|s| s.member.role.is_talker())
-            .count()
+        self.seats.iter().filter(|s| s.role.is_talker()).count()
     }
 
     pub fn audience_count(&self) -> usize {
@@ -186,7 +197,7 @@ impl Conference {
     ) -> Vec<SharedMember> {
         self.seats
             .iter()
-            .filter(|s| Some(&s.member.id) != except && can_see(viewer_role, s.member.role))
+            .filter(|s| can_see(viewer_role, s.role) && Some(&s.member.id) != except)
             .map(|s| s.member.clone())
             .collect()
     }
@@ -220,8 +231,7 @@ impl Conference {
             member: Member::clone(&seat.member),
         });
         for other in &self.seats {
-            if can_see(other.member.role, seat.member.role) && other.member.name != seat.member.name
-            {
+            if can_see(other.role, seat.role) && other.member.name != seat.member.name {
                 out.shared_event(other.session, Arc::clone(&event));
             }
         }
@@ -251,7 +261,7 @@ impl Conference {
             reason,
         });
         for other in &self.seats {
-            if can_see(other.member.role, seat.member.role) {
+            if can_see(other.role, seat.role) {
                 out.shared_event(other.session, Arc::clone(&event));
             }
         }
@@ -274,7 +284,7 @@ impl Conference {
         out: &mut Outbox,
     ) {
         let Some(idx) = self.index_of(id) else { return };
-        let old = self.seats[idx].member.role;
+        let old = self.seats[idx].role;
         if old == role {
             return;
         }
@@ -283,6 +293,7 @@ impl Conference {
         let mut member = Member::clone(&self.seats[idx].member);
         member.role = role;
         self.seats[idx].member = member.into();
+        self.seats[idx].role = role;
         self.grants
             .insert(self.seats[idx].member.name.clone(), (role, now_ms));
         let subject = &self.seats[idx];
@@ -298,7 +309,7 @@ impl Conference {
             if i == idx {
                 continue;
             }
-            let viewer = other.member.role;
+            let viewer = other.role;
             // How `other` sees the subject...
             let change = view_change(can_see(viewer, old), can_see(viewer, role));
             self.emit(other.session, &subject.member, change, true, out);
@@ -335,12 +346,12 @@ impl Conference {
     /// Returns the member to promote, if any, passing over `except` (members who were
     /// just demoted: an ADMIN that steps down must not be handed the role straight back).
     pub fn successor_admin(&self, except: &[MemberId]) -> Option<MemberId> {
-        if self.seats.iter().any(|s| s.member.role == Role::Admin) {
+        if self.seats.iter().any(|s| s.role == Role::Admin) {
             return None;
         }
         self.seats
             .iter()
-            .find(|s| s.member.role == Role::Talker && !except.contains(&s.member.id))
+            .find(|s| s.role == Role::Talker && !except.contains(&s.member.id))
             .map(|s| s.member.id.clone())
     }
 }

@@ -742,7 +742,7 @@ impl<S: ConferenceStore> Core<S> {
         let previous = conf.seat_of_user(user).cloned();
         let replaces_same_kind = previous
             .as_ref()
-            .is_some_and(|p| p.member.role.is_talker() == j.role.is_talker());
+            .is_some_and(|p| p.role.is_talker() == j.role.is_talker());
         if conf.seats().len() >= self.config.max_members && previous.is_none() {
             return Err(err(
                 ErrorCode::TooManyMembers,
@@ -783,13 +783,7 @@ impl<S: ConferenceStore> Core<S> {
             .store
             .get_mut(confr_id)
             .ok_or_else(|| err(ErrorCode::ConferenceNotFound, "conference does not exist"))?;
-        conf.add(
-            Seat {
-                member: member.into(),
-                session: sid,
-            },
-            &mut self.out,
-        );
+        conf.add(Seat::new(member, sid), &mut self.out);
         if let Some(prev) = &previous {
             // One roster entry per user: the newer login wins. Seated first, so a member
             // who was alone does not end the conference by replacing itself.
@@ -866,7 +860,7 @@ impl<S: ConferenceStore> Core<S> {
 
     fn own_admin_seat(&self, sid: SessionId, confr_id: &ConferenceId) -> Result<&Seat, ErrorBody> {
         let seat = self.own_seat(sid, confr_id)?;
-        if seat.member.role != Role::Admin {
+        if seat.role != Role::Admin {
             return Err(err(ErrorCode::IllegalRights, "only an ADMIN may do this"));
         }
         Ok(seat)
@@ -1028,7 +1022,7 @@ impl<S: ConferenceStore> Core<S> {
         let conf = self.find(confr_id)?;
         let changing = targets
             .iter()
-            .filter(|t| t.member.role.is_talker() != role.is_talker())
+            .filter(|t| t.role.is_talker() != role.is_talker())
             .count();
         if role.is_talker()
             && conf.talker_count() + changing > conf.config.max_talker_count as usize
@@ -1068,7 +1062,7 @@ impl<S: ConferenceStore> Core<S> {
     fn info(&self, sid: SessionId, confr_id: &ConferenceId, password: Option<&str>) -> Reply {
         let conf = self.find(confr_id)?;
         let viewer = match conf.seat_of_session(sid) {
-            Some(seat) => seat.member.role,
+            Some(seat) => seat.role,
             None if conf.password_matches(password) => Role::Talker,
             None => return Err(err(ErrorCode::WrongPassword, "wrong password")),
         };

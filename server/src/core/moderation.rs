@@ -35,7 +35,7 @@ impl<S: ConferenceStore> Core<S> {
         let admins: Vec<SessionId> = conf
             .seats()
             .iter()
-            .filter(|s| s.member.role == Role::Admin)
+            .filter(|s| s.role == Role::Admin)
             .map(|s| s.session)
             .collect();
         if admins.is_empty() {

@@ -54,7 +54,7 @@ impl<S: ConferenceStore> Core<S> {
         let target_seat = self
             .find(target)?
             .seat_of_user(target_user)
-            .filter(|s| s.member.role == emedia_protocol::Role::Admin)
+            .filter(|s| s.role == emedia_protocol::Role::Admin)
             .cloned()
             .ok_or_else(|| {
                 err(

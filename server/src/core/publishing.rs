@@ -144,7 +144,7 @@ impl<S: ConferenceStore> Core<S> {
         sdp: Option<&str>,
     ) -> Result<MemberId, ErrorBody> {
         let seat = self.own_seat(sid, confr_id)?;
-        if seat.member.role == Role::Audience {
+        if seat.role == Role::Audience {
             return Err(err(
                 ErrorCode::IllegalRights,
                 "an AUDIENCE member cannot publish",
