@@ -149,7 +149,13 @@ impl Janus {
         self.message(&h, body, Some(json!({"type": "offer", "sdp": sdp})))
             .await?;
         self.candidates_complete(&h).await?;
-        let joined = self.event(&h).await?;
+        // Other publishers of the room may be announced first (a mesh joins them all).
+        let joined = loop {
+            let e = self.event(&h).await?;
+            if e["plugindata"]["data"]["videoroom"] == "joined" {
+                break e;
+            }
+        };
         let feed = joined["plugindata"]["data"]["id"]
             .as_u64()
             .ok_or_else(|| format!("janus: no feed id in {joined}"))?;

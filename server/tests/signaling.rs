@@ -93,6 +93,46 @@ async fn a_conference_from_create_to_destroy() {
     assert_eq!(server.hub.stats().conferences, 0);
 }
 
+/// The server writes each seated member's JSON once and reuses it in every later
+/// member list: a role change must show in the lists sent after it.
+#[tokio::test]
+async fn member_lists_after_a_role_change_show_the_new_role() {
+    let server = emedia_server::start(args()).await.unwrap();
+    let mut alice = Client::login(server.addr, "alice").await;
+    let mut bob = Client::login(server.addr, "bob").await;
+    let mut carol = Client::login(server.addr, "carol").await;
+    let mut dave = Client::login(server.addr, "dave").await;
+    let (confr, admin_ticket) = alice.create(None).await;
+    alice.join(&confr, &admin_ticket).await.unwrap();
+    bob.join_pw(&confr, None).await.unwrap();
+    let role_of_bob = |members: &[emedia_protocol::SharedMember]| {
+        members.iter().find(|m| m.name == "bob").map(|m| m.role)
+    };
+    let jc = carol.join_pw(&confr, None).await.unwrap();
+    assert_eq!(role_of_bob(&jc.members), Some(Role::Talker));
+
+    alice
+        .req(Request::GrantRole {
+            confr_id: confr.clone(),
+            members: vec!["bob".into()],
+            role: Role::Admin,
+        })
+        .await
+        .unwrap();
+    let jd = dave.join_pw(&confr, None).await.unwrap();
+    assert_eq!(role_of_bob(&jd.members), Some(Role::Admin));
+    let Ok(Response::Info(info)) = carol
+        .req(Request::GetInfo {
+            confr_id: confr.clone(),
+            password: None,
+        })
+        .await
+    else {
+        panic!("no conference info")
+    };
+    assert_eq!(role_of_bob(&info.members), Some(Role::Admin));
+}
+
 #[tokio::test]
 async fn join_room_creates_by_name_and_only_the_first_config_counts() {
     let server = emedia_server::start(args()).await.unwrap();
