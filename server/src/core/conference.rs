@@ -23,7 +23,8 @@ pub struct Seat {
     pub member: SharedMember,
     /// The member's role, kept beside it: rosters are scanned by role on every join,
     /// and reading it through the shared member is a cache miss per seat, which a
-    /// 10,000-member LIVE conference feels (BENCHMARKS.md). Changed only with it.
+    /// 10,000-member LIVE conference feels (BENCHMARKS.md). Changed only with it
+    /// (`set_role`).
     pub role: Role,
     pub session: SessionId,
 }
@@ -35,6 +36,15 @@ impl Seat {
             member: member.into(),
             session,
         }
+    }
+
+    /// A new shared member: the old one's JSON (and any reply holding it) keeps the
+    /// old role.
+    fn set_role(&mut self, role: Role) {
+        let mut member = Member::clone(&self.member);
+        member.role = role;
+        self.member = member.into();
+        self.role = role;
     }
 }
 
@@ -288,12 +298,7 @@ impl Conference {
         if old == role {
             return;
         }
-        // A new shared member: the old one's JSON (and any reply holding it) keeps the
-        // old role.
-        let mut member = Member::clone(&self.seats[idx].member);
-        member.role = role;
-        self.seats[idx].member = member.into();
-        self.seats[idx].role = role;
+        self.seats[idx].set_role(role);
         self.grants
             .insert(self.seats[idx].member.name.clone(), (role, now_ms));
         let subject = &self.seats[idx];

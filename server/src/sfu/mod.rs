@@ -280,7 +280,6 @@ impl Sfu {
                 let answer = Self::answer(&mut peer.rtc, offer)?;
                 if let PeerKind::Subscriber { routes } = &mut peer.kind {
                     routes.retain(|r| r.source != source);
-                    routes.iter_mut().for_each(Route::forget_payload_types);
                     routes.push(route.clone());
                 }
                 Some(answer)
@@ -620,7 +619,13 @@ impl Sfu {
             let Some(sub) = self.peers.get_mut(&sub_id) else {
                 continue;
             };
-            let Some((sub_mid, local_pt, seq)) = sub.forwarding(from, kind, &params, packet.seq_no)
+            let Some(local_pt) = sub.rtc.codec_config().match_params(params).map(|p| p.pt()) else {
+                continue;
+            };
+            let Some((sub_mid, seq)) = sub
+                .route_from_mut(from)
+                .and_then(|r| r.lane(kind))
+                .and_then(|(m, shift)| shift.map(packet.seq_no).map(|s| (m, s)))
             else {
                 continue;
             };

@@ -4,9 +4,8 @@ use super::rtp::SeqShift;
 use crate::core::PeerId;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
-use str0m::format::PayloadParams;
-use str0m::media::{MediaKind, Mid, Pt};
-use str0m::rtp::{SeqNo, Ssrc};
+use str0m::media::{MediaKind, Mid};
+use str0m::rtp::Ssrc;
 use str0m::Rtc;
 
 /// A publisher's media forwarded into m-lines of a subscriber connection.
@@ -18,10 +17,6 @@ pub struct Route {
     /// The route's own sequence numbers, per kind.
     pub audio_seq: SeqShift,
     pub video_seq: SeqShift,
-    /// The publisher's payload types and this connection's for the same codec, learned
-    /// on the first packet of each: matching codec parameters for every forwarded
-    /// packet was a measurable share of forwarding (BENCHMARKS.md).
-    pts: Vec<(Pt, Option<Pt>)>,
 }
 
 impl Route {
@@ -32,13 +27,7 @@ impl Route {
             video,
             audio_seq: SeqShift::default(),
             video_seq: SeqShift::default(),
-            pts: Vec::new(),
         }
-    }
-
-    /// Forgets the learned payload types (the connection was renegotiated).
-    pub fn forget_payload_types(&mut self) {
-        self.pts.clear();
     }
 
     /// The m-line that carries `kind`, and its sequence numbering.
@@ -122,34 +111,11 @@ impl Peer {
         }
     }
 
-    /// For a subscriber: where a packet of `source`'s `kind` media goes in this
-    /// connection: the m-line, the payload type for the publisher's `params` and the
-    /// sequence number for the publisher's `seq`. None if it does not go here.
-    pub fn forwarding(
-        &mut self,
-        source: PeerId,
-        kind: MediaKind,
-        params: &PayloadParams,
-        seq: SeqNo,
-    ) -> Option<(Mid, Pt, SeqNo)> {
-        let PeerKind::Subscriber { routes } = &mut self.kind else {
-            return None;
-        };
-        let route = routes.iter_mut().find(|r| r.source == source)?;
-        let pt = match route.pts.iter().find(|(theirs, _)| *theirs == params.pt()) {
-            Some((_, ours)) => *ours,
-            None => {
-                let ours = self
-                    .rtc
-                    .codec_config()
-                    .match_params(*params)
-                    .map(|p| p.pt());
-                route.pts.push((params.pt(), ours));
-                ours
-            }
-        }?;
-        let (mid, shift) = route.lane(kind)?;
-        Some((mid, pt, shift.map(seq)?))
+    pub fn route_from_mut(&mut self, source: PeerId) -> Option<&mut Route> {
+        match &mut self.kind {
+            PeerKind::Subscriber { routes } => routes.iter_mut().find(|r| r.source == source),
+            PeerKind::Publisher { .. } => None,
+        }
     }
 
     /// For a publisher: the m-line of an incoming SSRC.
