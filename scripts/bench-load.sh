@@ -64,7 +64,7 @@ janus_run() {
     --server-pid "$janus_pid" --media-ip "$ip" "$@"
 }
 
-emedia joins --clients 200
+emedia joins --clients 200 --storms 5
 emedia live --audience 10000
 for n in 1 10 25 50 100 200; do
   emedia --media-ip "$ip" media --subscribers "$n" --secs 10

@@ -17,7 +17,7 @@ echo "== native tests (protocol, server core, server integration, SDK core)"
 cargo test --workspace
 
 echo "== load generator smoke (scripts/bench-load.sh runs the standard sizes)"
-load_out=$(scripts/load.sh joins --clients 50 -- live --audience 300 -- media --subscribers 3 --secs 2)
+load_out=$(scripts/load.sh joins --clients 50 --storms 2 -- live --audience 300 -- media --subscribers 3 --secs 2)
 echo "$load_out"
 # Correctness only (no timing is asserted): every scenario ran, no join failed, and
 # every subscriber received media.

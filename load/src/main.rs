@@ -60,6 +60,10 @@ enum Scenario {
         /// Clients in the conference at the end (one creates it, the rest join at once).
         #[arg(long, default_value_t = 200)]
         clients: usize,
+        /// Storms to run, each in a new conference with newly connected clients:
+        /// latency percentiles pool every join, other figures are the median storm's.
+        #[arg(long, default_value_t = 1)]
+        storms: usize,
     },
     /// A LIVE conference: one talker, then this many audience members join; time until
     /// all joined and server memory per audience member.
@@ -122,7 +126,9 @@ async fn main() {
         connect_parallelism: cli.connect_parallelism,
     });
     let report = match cli.scenario {
-        Scenario::Joins { clients } => scenarios::join_storm(target, clients).await,
+        Scenario::Joins { clients, storms } => {
+            scenarios::join_storms(target, clients, storms).await
+        }
         Scenario::Live { audience } => scenarios::live(target, audience).await,
         Scenario::Media {
             conferences,

@@ -152,13 +152,87 @@ async fn joins_at_once(
     (latencies, failures, began.elapsed(), tasks)
 }
 
-/// `clients` logged-in clients join one conference at the same moment; each times
-/// its own joinRoom, from send to reply. Every join is announced to everyone already
-/// in, so the server also sends about clients²/2 events.
-pub async fn join_storm(t: Arc<Target>, clients: usize) -> Result<Report, String> {
-    let clients = clients.max(2);
+/// What one join storm measured.
+struct Storm {
+    latencies: Vec<Duration>,
+    failures: u64,
+    /// Release to the last reply.
+    replied: Duration,
+    /// Release to the first member hearing of every join.
+    all_heard: Duration,
+    server_cpu: Option<Duration>,
+    rss: Option<u64>,
+    own_cpu: Duration,
+}
+
+/// `storms` times over, `clients` logged-in clients join a new conference at the same
+/// moment; each times its own joinRoom, from send to reply. Every join is announced to
+/// everyone already in, so the server also sends about clients²/2 events per storm.
+/// Latency percentiles are over every join of every storm; the other figures are the
+/// median storm's (CPU: per storm), so one storm disturbed by the machine does not
+/// decide the run.
+pub async fn join_storms(t: Arc<Target>, clients: usize, storms: usize) -> Result<Report, String> {
+    let mut runs = Vec::with_capacity(storms.max(1));
+    for _ in 0..storms.max(1) {
+        runs.push(join_storm(&t, clients.max(2)).await?);
+    }
+    let mut latencies: Vec<Duration> = runs.iter().flat_map(|s| s.latencies.clone()).collect();
+    latencies.sort();
+    let median = |f: fn(&Storm) -> Duration| {
+        let mut v: Vec<Duration> = runs.iter().map(f).collect();
+        v.sort();
+        v[v.len() / 2]
+    };
+    let mut r = Report::new("joins");
+    r.count(
+        "clients",
+        "clients joining at once",
+        clients.max(2) as u64 - 1,
+    );
+    r.count(
+        "storms",
+        "storms (a new conference each)",
+        runs.len() as u64,
+    );
+    r.count(
+        "failed",
+        "joins failed",
+        runs.iter().map(|s| s.failures).sum(),
+    );
+    add_join_latencies(&mut r, &latencies);
+    r.millis(
+        "join_ms_max",
+        "join latency max",
+        percentile(&latencies, 100),
+    );
+    r.millis("storm_ms", "release to last reply", median(|s| s.replied));
+    r.millis(
+        "all_heard_ms",
+        "release to the first member hearing every join",
+        median(|s| s.all_heard),
+    );
+    if runs.iter().all(|s| s.server_cpu.is_some()) {
+        r.millis(
+            "server_cpu_ms",
+            "server CPU time per storm",
+            median(|s| s.server_cpu.unwrap_or_default()),
+        );
+    }
+    if let Some(rss) = runs.last().and_then(|s| s.rss) {
+        r.count("server_rss_bytes", "server resident memory (bytes)", rss);
+    }
+    // The generator shares the machine's cores with the server it measures.
+    r.millis(
+        "load_cpu_ms",
+        "generator CPU time per storm",
+        median(|s| s.own_cpu),
+    );
+    Ok(r)
+}
+
+async fn join_storm(t: &Arc<Target>, clients: usize) -> Result<Storm, String> {
     let room = room_name("joins");
-    let mut all = login_many(&t, "joiner", clients)
+    let mut all = login_many(t, "joiner", clients)
         .await
         .map_err(|e| e.to_string())?;
     let mut creator = all.remove(0);
@@ -177,9 +251,9 @@ pub async fn join_storm(t: Arc<Target>, clients: usize) -> Result<Report, String
     let creator_task = tokio::spawn(async move { creator.drain_until(&creator_stop).await });
     let before = t.sample()?;
     let own_before = server_stats::sample(std::process::id())?;
-    let (mut latencies, failures, storm, tasks) = joins_at_once(all, req, &stop).await;
+    let (mut latencies, failures, replied, tasks) = joins_at_once(all, req, &stop).await;
     // Done when the first member has heard of every join too.
-    let all_heard = storm + wait_for(&heard, clients as u64 - 1).await;
+    let all_heard = replied + wait_for(&heard, clients as u64 - 1).await;
     let after = t.sample()?;
     let own_after = server_stats::sample(std::process::id())?;
     let _ = stop_tx.send(true);
@@ -188,29 +262,17 @@ pub async fn join_storm(t: Arc<Target>, clients: usize) -> Result<Report, String
     }
     let _ = creator_task.await;
     latencies.sort();
-    let mut r = Report::new("joins");
-    r.count("clients", "clients joining at once", clients as u64 - 1);
-    r.count("failed", "joins failed", failures);
-    add_join_latencies(&mut r, &latencies);
-    r.millis(
-        "join_ms_max",
-        "join latency max",
-        percentile(&latencies, 100),
-    );
-    r.millis("storm_ms", "release to last reply", storm);
-    r.millis(
-        "all_heard_ms",
-        "release to the first member hearing every join",
+    Ok(Storm {
+        latencies,
+        failures,
+        replied,
         all_heard,
-    );
-    add_server_figures(&mut r, before, after);
-    // The generator shares the machine's cores with the server it measures.
-    r.millis(
-        "load_cpu_ms",
-        "generator CPU time",
-        own_after.cpu.saturating_sub(own_before.cpu),
-    );
-    Ok(r)
+        server_cpu: before
+            .zip(after.as_ref())
+            .map(|(b, a)| a.cpu.saturating_sub(b.cpu)),
+        rss: after.map(|a| a.rss),
+        own_cpu: own_after.cpu.saturating_sub(own_before.cpu),
+    })
 }
 
 /// A LIVE conference: one talker, then `audience` clients log in and join as

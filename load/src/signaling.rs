@@ -81,7 +81,9 @@ impl Client {
         let (socket, _) = tokio_tungstenite::connect_async_with_config(
             ws_url,
             Some(WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES)),
-            false,
+            // TCP_NODELAY, as browsers set it: with Nagle a request could wait for the
+            // ACK of an earlier segment, which the server may delay by 40 ms.
+            true,
         )
         .await
         .map_err(broken)?;

@@ -11,6 +11,7 @@ use crate::auth::Keys;
 use crate::config::{ServeArgs, MIN_SECRET_BYTES};
 use crate::core::{Core, CoreConfig, RateLimit, RtmpUrls};
 use crate::hub::Hub;
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -86,6 +87,14 @@ pub async fn start(args: ServeArgs) -> Result<Running, String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // The writers batch their frames themselves (`http::write_queued`); Nagle would only
+    // hold a reply back until the previous segment's ACK, which a client's delayed ACK
+    // can keep for 40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(
             listener,
