@@ -33,6 +33,16 @@ enum Frame<'a> {
     Event(IgnoredAny),
 }
 
+/// How the server's JSON writer starts every event frame (`{"event":…}`, compact). A
+/// frame that starts so is an event without scanning the rest: in a 200-client join
+/// storm the generator reads ~20,000 of them, and scanning each was a sixth of its CPU.
+/// Anything else is decoded as a [`Frame`].
+const EVENT_PREFIX: &str = r#"{"event":"#;
+
+fn is_event(text: &str) -> bool {
+    text.starts_with(EVENT_PREFIX) || matches!(serde_json::from_str(text), Ok(Frame::Event(_)))
+}
+
 /// A reply body read only for success or the error.
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -137,6 +147,10 @@ impl Client {
             .map_err(broken)?;
         loop {
             let text = self.next_text().await?;
+            if text.starts_with(EVENT_PREFIX) {
+                self.events.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
             match serde_json::from_str(&text).map_err(broken)? {
                 Frame::Reply { rid: r, body } if r == rid => return Ok(body.get().to_owned()),
                 Frame::Reply { .. } => {}
@@ -169,7 +183,7 @@ impl Client {
                 _ = stop.wait_for(|s| *s) => return,
                 text = self.next_text() => match text {
                     Ok(text) => {
-                        if matches!(serde_json::from_str(&text), Ok(Frame::Event(_))) {
+                        if is_event(&text) {
                             self.events.fetch_add(1, Ordering::Relaxed);
                         }
                     }
@@ -181,5 +195,33 @@ impl Client {
 
     pub async fn close(mut self) {
         let _ = self.socket.close(None).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use emedia_protocol::{ErrorCode, Event, ExitReason, ServerMessage};
+
+    /// The shortcut holds for events as the protocol writes them, and a reply is never
+    /// taken for one, even a reply whose body mentions an event.
+    #[test]
+    fn events_are_told_from_replies_by_their_first_bytes() {
+        let event = ServerMessage::Event(Event::ConferenceExited {
+            confr_id: "C1".into(),
+            reason: ExitReason::Kicked,
+        });
+        let event = serde_json::to_string(&event).unwrap();
+        assert!(event.starts_with(EVENT_PREFIX), "{event}");
+        assert!(is_event(&event));
+
+        let reply = ServerMessage::Reply {
+            rid: 7,
+            body: ReplyBody::Err(ErrorBody::new(ErrorCode::BadParameters, r#"{"event":"#)),
+        };
+        let reply = serde_json::to_string(&reply).unwrap();
+        assert!(!is_event(&reply));
+        // Spaced out, an event is still recognised, by decoding it.
+        assert!(is_event(&event.replacen(':', " : ", 1)));
     }
 }
