@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use emedia_server::config::ServeArgs;
 use emedia_protocol::{
     ConferenceId, DataFrame, ErrorCode, Request, Response, Role, RoomMsg, MAX_MESSAGE_BYTES,
 };
@@ -124,7 +125,14 @@ async fn receive_all(c: &mut Client, transfer: u32, size: u64, window: u64) -> V
 
 #[tokio::test]
 async fn room_messages_arrive_in_order_and_commands_reach_one_user() {
-    let server = emedia_server::start(args()).await.unwrap();
+    // Each sender goes past the default burst of 100 frames here, as fast as the
+    // replies come back: the limit has its own tests.
+    let server = emedia_server::start(ServeArgs {
+        rate_burst: 1000,
+        ..args()
+    })
+    .await
+    .unwrap();
     let mut alice = Client::login(server.addr, "alice").await;
     let mut bob = Client::login(server.addr, "bob").await;
     let mut carol = Client::login(server.addr, "carol").await;
