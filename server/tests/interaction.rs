@@ -6,10 +6,10 @@
 mod common;
 
 use common::*;
-use emedia_server::config::ServeArgs;
 use emedia_protocol::{
     ConferenceId, DataFrame, ErrorCode, Request, Response, Role, RoomMsg, MAX_MESSAGE_BYTES,
 };
+use emedia_server::config::ServeArgs;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio_tungstenite::tungstenite::Message;
 
