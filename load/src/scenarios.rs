@@ -251,7 +251,7 @@ async fn join_storm(t: &Arc<Target>, clients: usize) -> Result<Storm, String> {
     let creator_task = tokio::spawn(async move { creator.drain_until(&creator_stop).await });
     let before = t.sample()?;
     let own_before = server_stats::sample(std::process::id())?;
-    let (mut latencies, failures, replied, tasks) = joins_at_once(all, req, &stop).await;
+    let (latencies, failures, replied, tasks) = joins_at_once(all, req, &stop).await;
     // Done when the first member has heard of every join too.
     let all_heard = replied + wait_for(&heard, clients as u64 - 1).await;
     let after = t.sample()?;
@@ -261,7 +261,6 @@ async fn join_storm(t: &Arc<Target>, clients: usize) -> Result<Storm, String> {
         let _ = task.await;
     }
     let _ = creator_task.await;
-    latencies.sort();
     Ok(Storm {
         latencies,
         failures,
