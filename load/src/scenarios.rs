@@ -172,23 +172,16 @@ struct Storm {
 /// median storm's (CPU: per storm), so one storm disturbed by the machine does not
 /// decide the run.
 pub async fn join_storms(t: Arc<Target>, clients: usize, storms: usize) -> Result<Report, String> {
+    let clients = clients.max(2);
     let mut runs = Vec::with_capacity(storms.max(1));
     for _ in 0..storms.max(1) {
-        runs.push(join_storm(&t, clients.max(2)).await?);
+        runs.push(join_storm(&t, clients).await?);
     }
     let mut latencies: Vec<Duration> = runs.iter().flat_map(|s| s.latencies.clone()).collect();
     latencies.sort();
-    let median = |f: fn(&Storm) -> Duration| {
-        let mut v: Vec<Duration> = runs.iter().map(f).collect();
-        v.sort();
-        v[v.len() / 2]
-    };
+    let median_of = |f: fn(&Storm) -> Duration| median(runs.iter().map(f).collect());
     let mut r = Report::new("joins");
-    r.count(
-        "clients",
-        "clients joining at once",
-        clients.max(2) as u64 - 1,
-    );
+    r.count("clients", "clients joining at once", clients as u64 - 1);
     r.count(
         "storms",
         "storms (a new conference each)",
@@ -205,18 +198,18 @@ pub async fn join_storms(t: Arc<Target>, clients: usize, storms: usize) -> Resul
         "join latency max",
         percentile(&latencies, 100),
     );
-    r.millis("storm_ms", "release to last reply", median(|s| s.replied));
+    r.millis(
+        "storm_ms",
+        "release to last reply",
+        median_of(|s| s.replied),
+    );
     r.millis(
         "all_heard_ms",
         "release to the first member hearing every join",
-        median(|s| s.all_heard),
+        median_of(|s| s.all_heard),
     );
-    if runs.iter().all(|s| s.server_cpu.is_some()) {
-        r.millis(
-            "server_cpu_ms",
-            "server CPU time per storm",
-            median(|s| s.server_cpu.unwrap_or_default()),
-        );
+    if let Some(cpu) = runs.iter().map(|s| s.server_cpu).collect() {
+        r.millis("server_cpu_ms", "server CPU time per storm", median(cpu));
     }
     if let Some(rss) = runs.last().and_then(|s| s.rss) {
         r.count("server_rss_bytes", "server resident memory (bytes)", rss);
@@ -225,9 +218,15 @@ pub async fn join_storms(t: Arc<Target>, clients: usize, storms: usize) -> Resul
     r.millis(
         "load_cpu_ms",
         "generator CPU time per storm",
-        median(|s| s.own_cpu),
+        median_of(|s| s.own_cpu),
     );
     Ok(r)
+}
+
+/// The middle value (the upper one of an even count); `values` is never empty.
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
 }
 
 async fn join_storm(t: &Arc<Target>, clients: usize) -> Result<Storm, String> {

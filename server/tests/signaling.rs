@@ -36,14 +36,7 @@ async fn a_conference_from_create_to_destroy() {
     assert!(carol.take_events().await.is_empty());
 
     // Grant: carol to audience. Bob loses sight of her; alice sees the new role.
-    alice
-        .req(Request::GrantRole {
-            confr_id: confr.clone(),
-            members: vec!["carol".into()],
-            role: Role::Audience,
-        })
-        .await
-        .unwrap();
+    alice.grant(&confr, "carol", Role::Audience).await.unwrap();
     assert_eq!(alice.take_events().await, ["role carol 1"]);
     assert_eq!(bob.take_events().await, ["exited carol 13"]);
     assert_eq!(carol.take_events().await, ["my role 1"]);
@@ -56,13 +49,7 @@ async fn a_conference_from_create_to_destroy() {
         })
         .await;
     assert_eq!(code(r), ErrorCode::IllegalRights);
-    let r = carol
-        .req(Request::GrantRole {
-            confr_id: confr.clone(),
-            members: vec!["carol".into()],
-            role: Role::Admin,
-        })
-        .await;
+    let r = carol.grant(&confr, "carol", Role::Admin).await;
     assert_eq!(code(r), ErrorCode::IllegalRights);
 
     // Kick bob.
@@ -111,14 +98,7 @@ async fn member_lists_after_a_role_change_show_the_new_role() {
     let jc = carol.join_pw(&confr, None).await.unwrap();
     assert_eq!(role_of_bob(&jc.members), Some(Role::Talker));
 
-    alice
-        .req(Request::GrantRole {
-            confr_id: confr.clone(),
-            members: vec!["bob".into()],
-            role: Role::Admin,
-        })
-        .await
-        .unwrap();
+    alice.grant(&confr, "bob", Role::Admin).await.unwrap();
     let jd = dave.join_pw(&confr, None).await.unwrap();
     assert_eq!(role_of_bob(&jd.members), Some(Role::Admin));
     let Ok(Response::Info(info)) = carol

@@ -225,6 +225,21 @@ impl Client {
         })
     }
 
+    /// grantRole of one member.
+    pub async fn grant(
+        &mut self,
+        confr: &emedia_protocol::ConferenceId,
+        member: &str,
+        role: emedia_protocol::Role,
+    ) -> Result<Response, ErrorBody> {
+        self.req(Request::GrantRole {
+            confr_id: confr.clone(),
+            members: vec![member.into()],
+            role,
+        })
+        .await
+    }
+
     /// Makes sure every event sent so far has arrived (a ping's reply comes after them).
     pub async fn sync(&mut self) {
         self.req(Request::Ping).await.expect("ping");
