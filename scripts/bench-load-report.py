@@ -16,8 +16,8 @@ for r in media:
     pairs.setdefault(key(r), {})[r["server"]] = r
 
 print()
-print("| shape | server | pkts/s | CPU µs/pkt | CPU % | delivered % | first pkt p50 ms | mem/peer KB |")
-print("|---|---|---|---|---|---|---|---|")
+print("| shape | server | pkts/s | CPU µs/pkt | CPU % | delivered % | first pkt p50 ms | audio delay p50 / p99 ms | mem/peer KB |")
+print("|---|---|---|---|---|---|---|---|---|")
 for k, by in pairs.items():
     c, p, s, mesh = k
     shape = f"{c}×{p} mesh" if mesh else f"{c} conf, {p} pub → {s} sub"
@@ -30,7 +30,7 @@ for k, by in pairs.items():
     if "emedia" in by and "janus" in by:
         e, j = by["emedia"], by["janus"]
         ratio = j["server_cpu_us_per_packet"] / max(e["server_cpu_us_per_packet"], 1e-9)
-        print(f"| {shape} | Janus ÷ emedia, CPU per packet | | **{ratio:.2f}×** | | | | |")
+        print(f"| {shape} | Janus ÷ emedia, CPU per packet | | **{ratio:.2f}×** | | | | | |")
 
 with open(sys.argv[2], "w") as out:
     for k, by in sorted(pairs.items(), key=lambda kv: kv[0][2]):

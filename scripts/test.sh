@@ -20,10 +20,11 @@ echo "== load generator smoke (scripts/bench-load.sh runs the standard sizes)"
 load_out=$(scripts/load.sh joins --clients 50 --storms 2 -- live --audience 300 -- media --subscribers 3 --secs 2)
 echo "$load_out"
 # Correctness only (no timing is asserted): every scenario ran, no join failed, and
-# every subscriber received media.
+# every subscriber received media, carrying the stamps the delay is measured by.
 [[ $(grep -c '"failed":0' <<<"$load_out") -eq 2 ]] || { echo "load smoke: joins failed"; exit 1; }
 grep -q '"talker_events":300' <<<"$load_out" || { echo "load smoke: the talker missed joins"; exit 1; }
 grep -q '"silent_subscribers":0' <<<"$load_out" || { echo "load smoke: no media"; exit 1; }
+grep -q '"audio_delay_ms_p50":[0-9.]*[1-9]' <<<"$load_out" || { echo "load smoke: no audio delay measured"; exit 1; }
 
 echo "== fuzz smoke: 20,000 inputs per cargo-fuzz target (scripts/fuzz.sh runs 1,000,000)"
 FUZZ_MAX_SECS=120 FUZZ_CMIN=0 scripts/fuzz.sh 20000

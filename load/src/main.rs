@@ -73,7 +73,8 @@ enum Scenario {
     },
     /// Conferences of publishers sending synthetic VP8 + Opus and subscribers receiving
     /// every stream: forwarded packets per second, loss, server CPU per forwarded
-    /// packet, time to first media packet, server memory per peer connection.
+    /// packet, time to first media packet, publisher-to-subscriber audio delay,
+    /// server memory per peer connection.
     Media {
         #[arg(long, default_value_t = 1)]
         conferences: usize,

@@ -2,12 +2,14 @@
 //! loopback, driven by a task of its own once negotiated. A publisher sends synthetic
 //! VP8 and Opus at a set bitrate and frame rate; a subscriber (in str0m's RTP mode,
 //! so nothing is depacketized) counts the RTP packets and bytes it gets, the gaps in
-//! their sequence numbers, and when the first one came.
+//! their sequence numbers, and when the first one came. Each Opus packet carries the
+//! time it was written, so subscribers also measure the delay of the path through the
+//! server.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
@@ -27,6 +29,51 @@ pub struct Counters {
     /// Packets missing from the sequence (never arrived, or arrived out of order).
     pub lost: AtomicU64,
     pub first_packet: OnceLock<Instant>,
+    /// Publisher-to-subscriber delay of each Opus packet received since the last
+    /// `take_delays`, in microseconds.
+    delays: Mutex<Vec<u32>>,
+}
+
+impl Counters {
+    /// The delays recorded since the last call, emptied.
+    pub fn take_delays(&self) -> Vec<u32> {
+        std::mem::take(&mut *self.delays.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn record_delay(&self, micros: u32) {
+        self.delays
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(micros);
+    }
+}
+
+/// The clock that Opus packets are stamped with: every peer of the generator runs in
+/// this process, so a subscriber reads a publisher's stamp on the same clock.
+fn clock_micros(at: Instant) -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    at.saturating_duration_since(*EPOCH.get_or_init(Instant::now))
+        .as_micros() as u64
+}
+
+/// Byte 0 of a synthetic Opus packet (an Opus TOC byte); bytes 1..9 hold the time it
+/// was written (`clock_micros`, little-endian); the rest is filler. Forwarders pass
+/// payloads on untouched.
+const OPUS_TOC: u8 = 0xfc;
+
+fn opus_packet(now: Instant) -> Vec<u8> {
+    let mut packet = vec![OPUS_TOC; OPUS_BYTES];
+    packet[1..9].copy_from_slice(&clock_micros(now).to_le_bytes());
+    packet
+}
+
+/// How long ago a packet made by `opus_packet` was written, if `payload` is one.
+fn opus_delay(payload: &[u8], now: Instant) -> Option<u32> {
+    if payload.len() != OPUS_BYTES || payload[0] != OPUS_TOC {
+        return None;
+    }
+    let written = u64::from_le_bytes(payload[1..9].try_into().ok()?);
+    u32::try_from(clock_micros(now).checked_sub(written)?).ok()
 }
 
 /// What a publisher sends.
@@ -151,7 +198,7 @@ impl Peer {
                     }
                     let Some((src, audio, video)) = source.filter(|_| connected) else { continue };
                     if now >= next_audio {
-                        self.write(audio, Codec::Opus, Frequency::FORTY_EIGHT_KHZ, now, started, vec![0xfc; OPUS_BYTES]);
+                        self.write(audio, Codec::Opus, Frequency::FORTY_EIGHT_KHZ, now, started, opus_packet(now));
                         next_audio += OPUS_FRAME;
                     }
                     if now >= next_video {
@@ -183,7 +230,11 @@ impl Peer {
                 }
                 Output::Event(Event::Connected) => *connected = true,
                 Output::Event(Event::RtpPacket(p)) => {
-                    let _ = counters.first_packet.set(Instant::now());
+                    let now = Instant::now();
+                    let _ = counters.first_packet.set(now);
+                    if let Some(delay) = opus_delay(&p.payload, now) {
+                        counters.record_delay(delay);
+                    }
                     counters.packets.fetch_add(1, Ordering::Relaxed);
                     counters
                         .bytes
@@ -242,4 +293,32 @@ fn vp8_frame(src: Source, key: bool) -> Vec<u8> {
     let mut frame = vec![0x5a; bytes];
     frame[0] = if key { 0x10 } else { 0x11 };
     frame
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_opus_packet_tells_how_long_ago_it_was_written() {
+        clock_micros(Instant::now()); // starts the clock before the packet is written
+        let written = Instant::now();
+        let packet = opus_packet(written);
+        let later = written + Duration::from_micros(1_500);
+        assert_eq!(opus_delay(&packet, later), Some(1_500));
+        assert_eq!(opus_delay(&packet, written), Some(0));
+        let video = vp8_frame(
+            Source {
+                video_kbps: 1,
+                fps: 1,
+            },
+            true,
+        );
+        assert_eq!(opus_delay(&video, later), None);
+        assert_eq!(
+            opus_delay(&packet[..20], later),
+            None,
+            "not an Opus packet of ours"
+        );
+    }
 }

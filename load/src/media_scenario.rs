@@ -257,9 +257,18 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
             .sum()
     };
     let owed_at_start = owed();
+    for (_, c) in &subscribers {
+        c.take_delays();
+    }
     let at_start = (total(packets), total(bytes), total(lost), t.sample()?);
     tokio::time::sleep(Duration::from_secs(shape.secs)).await;
     let at_end = (total(packets), total(bytes), total(lost), t.sample()?);
+    let mut delays: Vec<Duration> = subscribers
+        .iter()
+        .flat_map(|(_, c)| c.take_delays())
+        .map(|us| Duration::from_micros(us.into()))
+        .collect();
+    delays.sort();
     let owed_in_run = owed() - owed_at_start;
     let _ = stop_tx.send(true);
     for task in tasks {
@@ -316,6 +325,18 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
         "first_packet_ms_p99",
         "subscribe to first media packet p99",
         percentile(&first, 99),
+    );
+    // Writing in the publisher to reading in the subscriber, both in this process: the
+    // server's forwarding plus the two str0m peers' own (the same for either server).
+    r.millis(
+        "audio_delay_ms_p50",
+        "publisher to subscriber audio delay p50",
+        percentile(&delays, 50),
+    );
+    r.millis(
+        "audio_delay_ms_p99",
+        "publisher to subscriber audio delay p99",
+        percentile(&delays, 99),
     );
     r.add(
         "packets_per_sec",
