@@ -39,6 +39,14 @@ enum Frame<'a> {
 /// Anything else is decoded as a [`Frame`].
 const EVENT_PREFIX: &str = r#"{"event":"#;
 
+/// How the server's JSON writer starts a successful reply to request `rid`
+/// (`{"reply":{"rid":…,"body":{"ok":…}}}`, compact): such a reply is known to have
+/// succeeded without scanning the rest, which for a join in a storm is a member list
+/// hundreds long. Anything else is decoded.
+fn ok_reply_prefix(rid: u32) -> String {
+    format!(r#"{{"reply":{{"rid":{rid},"body":{{"ok":"#)
+}
+
 fn is_event(text: &str) -> bool {
     text.starts_with(EVENT_PREFIX) || matches!(serde_json::from_str(text), Ok(Frame::Event(_)))
 }
@@ -112,7 +120,8 @@ impl Client {
 
     /// Sends `req` and reads until its reply.
     pub async fn request(&mut self, req: Request) -> Result<Response, Failure> {
-        let body = self.exchange(req).await?;
+        let rid = self.send(req).await?;
+        let body = self.reply(rid, |_| false).await?.unwrap_or_default();
         match serde_json::from_str(&body).map_err(broken)? {
             ReplyBody::Ok(resp) => Ok(resp),
             ReplyBody::Err(e) => Err(Failure::Refused(e)),
@@ -120,9 +129,14 @@ impl Client {
     }
 
     /// Like `request`, for a caller that only needs to know it succeeded: the reply's
-    /// contents (a joiner's member list, hundreds long in a storm) are not decoded.
+    /// contents (a joiner's member list, hundreds long in a storm) are not decoded, nor
+    /// even scanned when the reply starts as a success does.
     pub async fn request_ok(&mut self, req: Request) -> Result<(), Failure> {
-        let body = self.exchange(req).await?;
+        let rid = self.send(req).await?;
+        let ok = ok_reply_prefix(rid);
+        let Some(body) = self.reply(rid, |text| text.starts_with(&ok)).await? else {
+            return Ok(());
+        };
         match serde_json::from_str(&body).map_err(broken)? {
             Outcome::Ok(_) => Ok(()),
             Outcome::Err(e) => Err(Failure::Refused(e)),
@@ -136,8 +150,8 @@ impl Client {
         }
     }
 
-    /// Sends `req` and returns its reply's body, undecoded.
-    async fn exchange(&mut self, req: Request) -> Result<String, Failure> {
+    /// Sends `req` under the next request id, which it returns.
+    async fn send(&mut self, req: Request) -> Result<u32, Failure> {
         self.next_rid += 1;
         let rid = self.next_rid;
         let text = serde_json::to_string(&ClientMessage { rid, req }).map_err(broken)?;
@@ -145,14 +159,29 @@ impl Client {
             .send(Message::text(text))
             .await
             .map_err(broken)?;
+        Ok(rid)
+    }
+
+    /// Reads until the reply to `rid`: None if `known` recognises it from its text
+    /// alone, else its body, undecoded.
+    async fn reply(
+        &mut self,
+        rid: u32,
+        known: impl Fn(&str) -> bool,
+    ) -> Result<Option<String>, Failure> {
         loop {
             let text = self.next_text().await?;
             if text.starts_with(EVENT_PREFIX) {
                 self.events.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
+            if known(&text) {
+                return Ok(None);
+            }
             match serde_json::from_str(&text).map_err(broken)? {
-                Frame::Reply { rid: r, body } if r == rid => return Ok(body.get().to_owned()),
+                Frame::Reply { rid: r, body } if r == rid => {
+                    return Ok(Some(body.get().to_owned()))
+                }
                 Frame::Reply { .. } => {}
                 Frame::Event(_) => {
                     self.events.fetch_add(1, Ordering::Relaxed);
@@ -223,5 +252,26 @@ mod tests {
         assert!(!is_event(&reply));
         // Spaced out, an event is still recognised, by decoding it.
         assert!(is_event(&event.replacen(':', " : ", 1)));
+    }
+
+    /// The success shortcut holds for replies as the protocol writes them, and never
+    /// takes a refusal, or another request's reply, for a success.
+    #[test]
+    fn a_success_is_told_by_its_first_bytes_and_only_for_its_request() {
+        let reply = |rid, body| serde_json::to_string(&ServerMessage::Reply { rid, body }).unwrap();
+        let ticket = Response::Ticket { ticket: "t".into() };
+        for ok in [
+            reply(7, ReplyBody::Ok(Response::Done)),
+            reply(7, ReplyBody::Ok(ticket)),
+        ] {
+            assert!(ok.starts_with(&ok_reply_prefix(7)), "{ok}");
+            assert!(!ok.starts_with(&ok_reply_prefix(71)));
+        }
+        assert!(!reply(71, ReplyBody::Ok(Response::Done)).starts_with(&ok_reply_prefix(7)));
+        let refused = reply(
+            7,
+            ReplyBody::Err(ErrorBody::new(ErrorCode::BadParameters, "no")),
+        );
+        assert!(!refused.starts_with(&ok_reply_prefix(7)));
     }
 }
