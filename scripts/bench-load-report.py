@@ -26,6 +26,7 @@ for k, by in pairs.items():
         if r:
             print(f"| {shape} | {name} | {r['packets_per_sec']:.0f} | {r.get('server_cpu_us_per_packet', 0):.2f} "
                   f"| {r.get('server_cpu_percent', 0):.0f} | {r['delivered_percent']:.1f} | {r['first_packet_ms_p50']:.1f} "
+                  f"| {r['audio_delay_ms_p50']:.1f} / {r['audio_delay_ms_p99']:.1f} "
                   f"| {r.get('server_bytes_per_peer', 0) / 1024:.0f} |")
     if "emedia" in by and "janus" in by:
         e, j = by["emedia"], by["janus"]
