@@ -18,7 +18,7 @@ mod peer;
 mod rtp;
 pub mod runner;
 mod sdp;
-mod socket;
+pub mod socket;
 
 use crate::core::{MediaEvent, PeerId};
 use emedia_protocol::ErrorCode;
