@@ -280,6 +280,7 @@ impl Sfu {
                 let answer = Self::answer(&mut peer.rtc, offer)?;
                 if let PeerKind::Subscriber { routes } = &mut peer.kind {
                     routes.retain(|r| r.source != source);
+                    routes.iter_mut().for_each(Route::forget_pts);
                     routes.push(route.clone());
                 }
                 Some(answer)
@@ -619,8 +620,19 @@ impl Sfu {
             let Some(sub) = self.peers.get_mut(&sub_id) else {
                 continue;
             };
-            let Some(local_pt) = sub.rtc.codec_config().match_params(params).map(|p| p.pt()) else {
-                continue;
+            let learned = sub.route_from_mut(from).and_then(|r| r.pt_for(params.pt()));
+            let local_pt = match learned {
+                Some(pt) => pt,
+                None => {
+                    let Some(pt) = sub.rtc.codec_config().match_params(params).map(|p| p.pt())
+                    else {
+                        continue;
+                    };
+                    if let Some(route) = sub.route_from_mut(from) {
+                        route.learn_pt(params.pt(), pt);
+                    }
+                    pt
+                }
             };
             let Some((sub_mid, seq)) = sub
                 .route_from_mut(from)

@@ -4,7 +4,7 @@ use super::rtp::SeqShift;
 use crate::core::PeerId;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
-use str0m::media::{MediaKind, Mid};
+use str0m::media::{MediaKind, Mid, Pt};
 use str0m::rtp::Ssrc;
 use str0m::Rtc;
 
@@ -17,6 +17,10 @@ pub struct Route {
     /// The route's own sequence numbers, per kind.
     pub audio_seq: SeqShift,
     pub video_seq: SeqShift,
+    /// The subscriber's payload type for each of the publisher's seen so far: str0m
+    /// matches codec parameters by scoring every codec the connection has, which is
+    /// worth doing once per payload type, not once per packet.
+    pts: Vec<(Pt, Pt)>,
 }
 
 impl Route {
@@ -27,7 +31,25 @@ impl Route {
             video,
             audio_seq: SeqShift::default(),
             video_seq: SeqShift::default(),
+            pts: Vec::new(),
         }
+    }
+
+    /// The subscriber's payload type for the publisher's `pt`, if learned.
+    pub fn pt_for(&self, pt: Pt) -> Option<Pt> {
+        self.pts
+            .iter()
+            .find(|(from, _)| *from == pt)
+            .map(|(_, to)| *to)
+    }
+
+    pub fn learn_pt(&mut self, from: Pt, to: Pt) {
+        self.pts.push((from, to));
+    }
+
+    /// Forgets the payload types learned: a renegotiation may have changed them.
+    pub fn forget_pts(&mut self) {
+        self.pts.clear();
     }
 
     /// The m-line that carries `kind`, and its sequence numbering.
@@ -146,6 +168,19 @@ impl Peer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_route_remembers_payload_types_until_a_renegotiation() {
+        let mut route = Route::new(PeerId(1), None, None);
+        let (vp8, h264) = (Pt::from(96), Pt::from(102));
+        assert_eq!(route.pt_for(vp8), None);
+        route.learn_pt(vp8, Pt::from(100));
+        route.learn_pt(h264, Pt::from(108));
+        assert_eq!(route.pt_for(vp8), Some(Pt::from(100)));
+        assert_eq!(route.pt_for(h264), Some(Pt::from(108)));
+        route.forget_pts();
+        assert_eq!(route.pt_for(vp8), None);
+    }
 
     #[test]
     fn a_peer_whose_ice_dropped_waits_out_the_grace_before_it_is_given_up() {
