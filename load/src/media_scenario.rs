@@ -7,7 +7,7 @@
 
 use crate::janus::Janus;
 use crate::media_peer::{Counters, Peer, Source};
-use crate::report::{percentile, Report};
+use crate::report::Report;
 use crate::scenarios::{join_room, login_many, room_name, Target};
 use crate::signaling::Client;
 use emedia_protocol::{ConferenceConfig, ConferenceId, Request, Response, StreamId, StreamType};
@@ -316,27 +316,13 @@ pub async fn media(t: Arc<Target>, shape: Shape) -> Result<Report, String> {
         "subscribers that got no media",
         silent as u64,
     );
-    r.millis(
-        "first_packet_ms_p50",
-        "subscribe to first media packet p50",
-        percentile(&first, 50),
-    );
-    r.millis(
-        "first_packet_ms_p99",
-        "subscribe to first media packet p99",
-        percentile(&first, 99),
-    );
+    r.percentiles("first_packet_ms", "subscribe to first media packet", &first);
     // Writing in the publisher to reading in the subscriber, both in this process: the
     // server's forwarding plus the two str0m peers' own (the same for either server).
-    r.millis(
-        "audio_delay_ms_p50",
-        "publisher to subscriber audio delay p50",
-        percentile(&delays, 50),
-    );
-    r.millis(
-        "audio_delay_ms_p99",
-        "publisher to subscriber audio delay p99",
-        percentile(&delays, 99),
+    r.percentiles(
+        "audio_delay_ms",
+        "publisher to subscriber audio delay",
+        &delays,
     );
     r.add(
         "packets_per_sec",

@@ -40,6 +40,14 @@ impl Report {
         );
     }
 
+    /// The p50 and p99 of `sorted`, as `{key}_p50` / `{key}_p99` and "`label` p50 / p99".
+    pub fn percentiles(&mut self, key: &str, label: &str, sorted: &[Duration]) {
+        for p in [50, 99] {
+            let (key, label) = (format!("{key}_p{p}"), format!("{label} p{p}"));
+            self.millis(&key, &label, percentile(sorted, p));
+        }
+    }
+
     pub fn print(&self) {
         let width = self.rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
         println!("== {}", self.scenario);

@@ -74,12 +74,6 @@ pub async fn login_many(t: &Arc<Target>, prefix: &str, n: usize) -> Result<Vec<C
     Ok(clients)
 }
 
-/// Join latency p50 and p99 of `sorted` latencies.
-fn add_join_latencies(r: &mut Report, sorted: &[Duration]) {
-    r.millis("join_ms_p50", "join latency p50", percentile(sorted, 50));
-    r.millis("join_ms_p99", "join latency p99", percentile(sorted, 99));
-}
-
 fn add_server_figures(r: &mut Report, before: Option<Sample>, after: Option<Sample>) {
     if let (Some(b), Some(a)) = (before, after) {
         r.millis(
@@ -192,7 +186,7 @@ pub async fn join_storms(t: Arc<Target>, clients: usize, storms: usize) -> Resul
         "joins failed",
         runs.iter().map(|s| s.failures).sum(),
     );
-    add_join_latencies(&mut r, &latencies);
+    r.percentiles("join_ms", "join latency", &latencies);
     r.millis(
         "join_ms_max",
         "join latency max",
@@ -320,7 +314,7 @@ pub async fn live(t: Arc<Target>, audience: usize) -> Result<Report, String> {
         "first connection to the talker hearing every join",
         filled,
     );
-    add_join_latencies(&mut r, &latencies);
+    r.percentiles("join_ms", "join latency", &latencies);
     r.count(
         "talker_events",
         "join events the talker received",
