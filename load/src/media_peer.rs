@@ -91,9 +91,18 @@ const KEYFRAME_EVERY: Duration = Duration::from_secs(2);
 /// How often str0m reports what a publisher sent (the expected side of delivery).
 const STATS_INTERVAL: Duration = Duration::from_millis(200);
 
+/// Bytes read at once: a UDP GRO read holds up to 64 datagrams of one sender, within
+/// one IP packet's 64 KiB.
+const READ_BYTES: usize = 1 << 16;
+
 pub struct Peer {
     rtc: Rtc,
     socket: UdpSocket,
+    /// Reads with UDP GRO where the kernel has it: a sender's GSO run arrives as one
+    /// buffer instead of being cut into datagrams and queued one by one. On loopback
+    /// that cutting and queueing runs inside the sender's `sendmmsg` and is charged to
+    /// the server; across a network it would be the receiving host's work.
+    udp: quinn_udp::UdpSocketState,
     local: SocketAddr,
 }
 
@@ -104,13 +113,19 @@ impl Peer {
             .await
             .map_err(|e| e.to_string())?;
         let local = socket.local_addr().map_err(|e| e.to_string())?;
+        let udp = quinn_udp::UdpSocketState::new((&socket).into()).map_err(|e| e.to_string())?;
         let mut rtc = Rtc::builder()
             .set_rtp_mode(rtp_mode)
             .set_stats_interval(Some(STATS_INTERVAL))
             .build(Instant::now());
         let candidate = Candidate::host(local, "udp").map_err(|e| e.to_string())?;
         rtc.add_local_candidate(candidate);
-        Ok(Self { rtc, socket, local })
+        Ok(Self {
+            rtc,
+            socket,
+            udp,
+            local,
+        })
     }
 
     /// Adds an audio and a video m-line in `dir` and makes the offer; returns it with
@@ -157,7 +172,7 @@ impl Peer {
         counters: Arc<Counters>,
         mut stop: watch::Receiver<bool>,
     ) {
-        let mut buf = vec![0u8; 2000];
+        let mut buf = vec![0u8; READ_BYTES];
         let mut connected = false;
         let started = Instant::now();
         let (mut next_video, mut next_audio, mut frames) = (started, started, 0u64);
@@ -176,40 +191,96 @@ impl Peer {
                 deadline = deadline.min(next_video).min(next_audio);
             }
             let sleep = tokio::time::sleep_until(deadline.into());
-            tokio::select! {
+            // Which branch fired, acted on after the select so that its futures (the
+            // stop watch's borrow among them) are gone before anything is awaited.
+            let readable = tokio::select! {
                 _ = stop.wait_for(|s| *s) => return,
-                received = self.socket.recv_from(&mut buf) => {
-                    let Ok((n, from)) = received else { return };
-                    let Ok(contents) = buf[..n].try_into() else { continue };
-                    let input = Input::Receive(Instant::now(), Receive {
-                        proto: Protocol::Udp,
-                        source: from,
-                        destination: self.local,
-                        contents,
-                    });
-                    if self.rtc.handle_input(input).is_err() {
-                        return;
+                ready = self.socket.readable() => Some(ready.is_ok()),
+                _ = sleep => None,
+            };
+            match readable {
+                Some(false) => return,
+                Some(true) => loop {
+                    let meta = match self.read(&mut buf) {
+                        Ok(Some(meta)) => meta,
+                        Ok(None) => break,
+                        Err(_) => return,
+                    };
+                    for datagram in buf[..meta.len].chunks(meta.stride.max(1)) {
+                        let Ok(contents) = datagram.try_into() else {
+                            continue;
+                        };
+                        let input = Input::Receive(
+                            Instant::now(),
+                            Receive {
+                                proto: Protocol::Udp,
+                                source: meta.addr,
+                                destination: self.local,
+                                contents,
+                            },
+                        );
+                        // str0m holds one received packet at a time: drained after each.
+                        if self.rtc.handle_input(input).is_err()
+                            || self
+                                .drain(&counters, &mut last_seq, &mut sent, &mut connected)
+                                .await
+                                .is_none()
+                        {
+                            return;
+                        }
                     }
-                }
-                _ = sleep => {
+                },
+                None => {
                     let now = Instant::now();
                     if self.rtc.handle_input(Input::Timeout(now)).is_err() {
                         return;
                     }
-                    let Some((src, audio, video)) = source.filter(|_| connected) else { continue };
+                    let Some((src, audio, video)) = source.filter(|_| connected) else {
+                        continue;
+                    };
                     if now >= next_audio {
-                        self.write(audio, Codec::Opus, Frequency::FORTY_EIGHT_KHZ, now, started, opus_packet(now));
+                        self.write(
+                            audio,
+                            Codec::Opus,
+                            Frequency::FORTY_EIGHT_KHZ,
+                            now,
+                            started,
+                            opus_packet(now),
+                        );
                         next_audio += OPUS_FRAME;
                     }
                     if now >= next_video {
                         let key_every = u64::from(src.fps) * KEYFRAME_EVERY.as_secs();
                         let frame = vp8_frame(src, frames % key_every.max(1) == 0);
-                        self.write(video, Codec::Vp8, Frequency::NINETY_KHZ, now, started, frame);
+                        self.write(
+                            video,
+                            Codec::Vp8,
+                            Frequency::NINETY_KHZ,
+                            now,
+                            started,
+                            frame,
+                        );
                         frames += 1;
                         next_video += Duration::from_secs(1) / src.fps.max(1);
                     }
                 }
             }
+        }
+    }
+
+    /// One read from the socket into `buf`: the sender and the datagrams' size (more
+    /// than one datagram when the kernel merged a run: all `stride` bytes but the last).
+    /// None when nothing is waiting; an error when the socket failed.
+    fn read(&self, buf: &mut [u8]) -> std::io::Result<Option<quinn_udp::RecvMeta>> {
+        let mut meta = [quinn_udp::RecvMeta::default()];
+        let read = self.socket.try_io(tokio::io::Interest::READABLE, || {
+            let mut bufs = [std::io::IoSliceMut::new(buf)];
+            self.udp.recv((&self.socket).into(), &mut bufs, &mut meta)
+        });
+        match read {
+            Ok(_) => Ok(Some(meta[0])),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
