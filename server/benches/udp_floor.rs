@@ -2,8 +2,8 @@
 //! thread on this machine, with no SFU in front. Every 33 ms the sender sends a
 //! 1.5 Mbit/s video frame (6 datagrams of 1,250 bytes) to each of N receivers, and
 //! every 20 ms a 160-byte audio datagram, through the SFU's own socket code
-//! (`sfu::socket`: `sendmmsg`, UDP GSO); the receivers are tasks on another runtime,
-//! as the load generator's are. On loopback the kernel delivers each datagram to its
+//! (`sfu::socket`: `sendmmsg`, UDP GSO); the receivers are tasks on another runtime
+//! reading with UDP GRO, as the load generator's are. On loopback the kernel delivers each datagram to its
 //! receiver inside the sender's call, so the sender's CPU per datagram here is the floor
 //! under `scripts/load.sh --release media --subscribers N`'s server CPU per forwarded
 //! packet; `sfu_fanout` times the SFU's work on top of it.
@@ -37,10 +37,20 @@ fn main() {
                 .expect("a receiver");
             let addr = socket.local_addr().expect("an address");
             let received = received.clone();
+            let udp = quinn_udp::UdpSocketState::new((&socket).into()).expect("a receiver");
             runtime.spawn(async move {
-                let mut buf = vec![0u8; 2048];
-                while socket.recv_from(&mut buf).await.is_ok() {
-                    received.fetch_add(1, Ordering::Relaxed);
+                let mut buf = vec![0u8; 1 << 16];
+                while socket.readable().await.is_ok() {
+                    let mut meta = [quinn_udp::RecvMeta::default()];
+                    let read = socket.try_io(tokio::io::Interest::READABLE, || {
+                        let mut bufs = [std::io::IoSliceMut::new(&mut buf)];
+                        udp.recv((&socket).into(), &mut bufs, &mut meta)
+                    });
+                    if read.is_ok() {
+                        // A GRO read holds a run of datagrams `stride` bytes apart.
+                        let n = meta[0].len.div_ceil(meta[0].stride.max(1));
+                        received.fetch_add(n as u64, Ordering::Relaxed);
+                    }
                 }
             });
             addr
