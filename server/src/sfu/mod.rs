@@ -620,28 +620,26 @@ impl Sfu {
             let Some(sub) = self.peers.get_mut(&sub_id) else {
                 continue;
             };
-            let learned = sub.route_from_mut(from).and_then(|r| r.pt_for(params.pt()));
-            let local_pt = match learned {
+            let Some((route, rtc)) = sub.route_from_mut(from) else {
+                continue;
+            };
+            let local_pt = match route.pt_for(params.pt()) {
                 Some(pt) => pt,
                 None => {
-                    let Some(pt) = sub.rtc.codec_config().match_params(params).map(|p| p.pt())
-                    else {
+                    let Some(pt) = rtc.codec_config().match_params(params).map(|p| p.pt()) else {
                         continue;
                     };
-                    if let Some(route) = sub.route_from_mut(from) {
-                        route.learn_pt(params.pt(), pt);
-                    }
+                    route.learn_pt(params.pt(), pt);
                     pt
                 }
             };
-            let Some((sub_mid, seq)) = sub
-                .route_from_mut(from)
-                .and_then(|r| r.lane(kind))
+            let Some((sub_mid, seq)) = route
+                .lane(kind)
                 .and_then(|(m, shift)| shift.map(packet.seq_no).map(|s| (m, s)))
             else {
                 continue;
             };
-            let mut api = sub.rtc.direct_api();
+            let mut api = rtc.direct_api();
             let Some(tx) = api.stream_tx_by_mid(sub_mid, None) else {
                 continue;
             };

@@ -133,9 +133,14 @@ impl Peer {
         }
     }
 
-    pub fn route_from_mut(&mut self, source: PeerId) -> Option<&mut Route> {
+    /// For a subscriber: the route of `source`'s media, with the connection it is
+    /// written into (borrowed apart, so that one lookup serves a whole forward).
+    pub fn route_from_mut(&mut self, source: PeerId) -> Option<(&mut Route, &mut Rtc)> {
         match &mut self.kind {
-            PeerKind::Subscriber { routes } => routes.iter_mut().find(|r| r.source == source),
+            PeerKind::Subscriber { routes } => routes
+                .iter_mut()
+                .find(|r| r.source == source)
+                .map(|route| (route, &mut self.rtc)),
             PeerKind::Publisher { .. } => None,
         }
     }
