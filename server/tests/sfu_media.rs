@@ -27,3 +27,15 @@ fn every_subscriber_gets_the_whole_stream_numbered_from_one() {
     assert!(counts[0].1 >= 30 * 5, "{counts:?}");
     assert!(counts.iter().all(|c| *c == counts[0]), "{counts:?}");
 }
+
+/// A frame's packets leave the SFU in the turn that read them: no subscriber waits for
+/// a timer (a round of the runner's loop, or a NACK's) to get them.
+#[test]
+fn a_frame_reaches_every_subscriber_in_the_turn_it_is_read() {
+    let mut net = sfu_net::Net::new(3);
+    net.send_frame(6_000, Duration::from_millis(33));
+    for got in net.received() {
+        assert_eq!(got.audio, [1], "the Opus packet");
+        assert!(got.video.len() >= 5, "all of the frame: {:?}", got.video);
+    }
+}

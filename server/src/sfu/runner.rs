@@ -9,8 +9,11 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-/// Largest datagram we read; WebRTC keeps under the path MTU.
-const MAX_DATAGRAM: usize = 2048;
+/// How long a timer may wait for the loop's next wake-up: str0m's timers (NACK
+/// rounds every 33 ms, TWCC feedback every 50 ms, reports, ICE keep-alives) tolerate
+/// a few milliseconds, and most then ride along with a read instead of waking the
+/// thread themselves. Media is forwarded as it is read, never on a timer.
+const TIMER_SLACK: Duration = Duration::from_millis(5);
 
 /// The running SFU as the rest of the server sees it.
 pub struct SfuHandle {
@@ -53,13 +56,21 @@ pub fn start(
         let _inside = runtime.enter();
         UdpSocket::from_std(socket).map_err(|e| e.to_string())?
     };
+    let reader = socket::Reader::new(&socket)
+        .map_err(|e| format!("cannot set up reads on the media socket: {e}"))?;
     let (tx, rx) = mpsc::unbounded_channel();
     let peers = Arc::new(AtomicUsize::new(0));
     let counter = peers.clone();
     std::thread::Builder::new()
         .name("emedia-sfu".into())
         .spawn(move || {
-            runtime.block_on(run(Sfu::new(candidate), socket, rx, counter, on_event));
+            runtime.block_on(run(
+                Sfu::new(candidate),
+                (socket, reader),
+                rx,
+                counter,
+                on_event,
+            ));
         })
         .map_err(|e| format!("cannot start the SFU's thread: {e}"))?;
     tracing::info!(%bound, %candidate, "SFU listening");
@@ -72,50 +83,60 @@ pub fn start(
 
 async fn run(
     mut sfu: Sfu,
-    socket: UdpSocket,
+    (socket, mut reader): (UdpSocket, socket::Reader),
     mut commands: mpsc::UnboundedReceiver<MediaCommand>,
     peers: Arc<AtomicUsize>,
     on_event: impl Fn(MediaEvent),
 ) {
-    let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut outgoing = Vec::new();
     loop {
-        let wake = sfu
-            .poll_timeout()
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+        let due = sfu.poll_timeout();
+        let wake = due.map_or_else(
+            || Instant::now() + Duration::from_secs(1),
+            |d| d + TIMER_SLACK,
+        );
         tokio::select! {
             ready = socket.readable() => match ready {
-                Ok(()) => receive_batch(&mut sfu, &socket, &mut buf),
+                Ok(()) => receive_batch(&mut sfu, &socket, &mut reader),
                 Err(e) => tracing::debug!(error = %e, "media socket failed"),
             },
             cmd = commands.recv() => match cmd {
                 Some(cmd) => handle(&mut sfu, cmd, &on_event),
                 None => break,
             },
-            _ = tokio::time::sleep_until(wake.into()) => sfu.handle_timeout(Instant::now()),
+            _ = tokio::time::sleep_until(wake.into()) => {}
         }
-        outgoing.extend(std::iter::from_fn(|| sfu.poll_transmit()));
-        socket::send_all(&socket, &mut outgoing).await;
-        while let Some(ev) = sfu.poll_event() {
-            on_event(ev);
+        flush(&mut sfu, &socket, &mut outgoing, &on_event).await;
+        // Whatever woke us, timers that are due now have their turn: after the
+        // forwards of what was read, which should not wait for them.
+        if due.is_some_and(|d| d <= Instant::now()) {
+            sfu.handle_timeout(Instant::now());
+            flush(&mut sfu, &socket, &mut outgoing, &on_event).await;
         }
         peers.store(sfu.peer_count(), Ordering::Relaxed);
     }
 }
 
+/// Sends what the SFU has to send and reports its events.
+async fn flush(
+    sfu: &mut Sfu,
+    socket: &UdpSocket,
+    outgoing: &mut Vec<(SocketAddr, Vec<u8>)>,
+    on_event: &impl Fn(MediaEvent),
+) {
+    outgoing.extend(std::iter::from_fn(|| sfu.poll_transmit()));
+    socket::send_all(socket, outgoing).await;
+    while let Some(ev) = sfu.poll_event() {
+        on_event(ev);
+    }
+}
+
 /// Reads what has arrived, up to `BATCH` datagrams, so their forwards go out in as
 /// few sends as possible.
-fn receive_batch(sfu: &mut Sfu, socket: &UdpSocket, buf: &mut [u8]) {
-    for _ in 0..socket::BATCH {
-        match socket.try_recv_from(buf) {
-            Ok((n, source)) => sfu.handle_datagram(source, &buf[..n], Instant::now()),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-            Err(e) => {
-                tracing::debug!(error = %e, "media socket read failed");
-                break;
-            }
-        }
-    }
+fn receive_batch(sfu: &mut Sfu, socket: &UdpSocket, reader: &mut socket::Reader) {
+    reader.read(socket, |source, datagram| {
+        sfu.handle_datagram(source, datagram, Instant::now())
+    });
     sfu.end_batch(Instant::now());
 }
 

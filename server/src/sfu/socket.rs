@@ -1,10 +1,11 @@
-//! The SFU's UDP socket: kernel buffers sized for bursts, and batched sends.
+//! The SFU's UDP socket: kernel buffers sized for bursts, batched reads and sends.
 //!
 //! On the forwarding path the kernel costs more than the SFU itself (on loopback a
 //! send also runs the receiver's side of the stack), so what can be shared is: one
 //! `sendmmsg` carries up to `BATCH` messages instead of one syscall each, and a
 //! frame's packets to one subscriber go as one UDP GSO message (`UDP_SEGMENT`), which
-//! the kernel routes and builds once and cuts into datagrams at the end.
+//! the kernel routes and builds once and cuts into datagrams at the end. Reads take
+//! whatever has arrived in one `recvmmsg` (quinn-udp's), not one syscall a datagram.
 
 use socket2::SockAddr;
 use std::io;
@@ -40,6 +41,63 @@ pub fn bind(listen: SocketAddr) -> io::Result<std::net::UdpSocket> {
     socket.set_nonblocking(true)?;
     socket.bind(&listen.into())?;
     Ok(socket.into())
+}
+
+/// Buffers filled by one `recvmmsg`, and the bytes of each: a buffer may receive a
+/// GRO run (datagrams of one sender coalesced by the NIC's driver, at most 64 KB).
+const READ_BUFFERS: usize = 16;
+const READ_BUFFER_BYTES: usize = 1 << 16;
+
+/// Reads the socket in batches. Each call of `read` takes what has arrived, up to
+/// `BATCH` datagrams, and hands them over one by one with their sender.
+pub struct Reader {
+    state: quinn_udp::UdpSocketState,
+    buffers: Box<[[u8; READ_BUFFER_BYTES]; READ_BUFFERS]>,
+    meta: [quinn_udp::RecvMeta; READ_BUFFERS],
+}
+
+impl Reader {
+    pub fn new(socket: &UdpSocket) -> io::Result<Self> {
+        Ok(Self {
+            state: quinn_udp::UdpSocketState::new(socket.into())?,
+            buffers: vec![[0; READ_BUFFER_BYTES]; READ_BUFFERS]
+                .into_boxed_slice()
+                .try_into()
+                .map_err(|_| io::Error::other("read buffers of the wrong length"))?,
+            meta: [quinn_udp::RecvMeta::default(); READ_BUFFERS],
+        })
+    }
+
+    /// Hands every datagram that has arrived, up to `BATCH` (a GRO run may carry the
+    /// last read over), to `each` in arrival order and returns how many. Stopping at
+    /// an empty socket also tells tokio it is drained.
+    pub fn read(&mut self, socket: &UdpSocket, mut each: impl FnMut(SocketAddr, &[u8])) -> usize {
+        let mut read = 0;
+        while read < BATCH {
+            let room = READ_BUFFERS.min(BATCH - read);
+            let received = socket.try_io(Interest::READABLE, || {
+                let mut slices = self.buffers.each_mut().map(|b| io::IoSliceMut::new(b));
+                let meta = &mut self.meta[..room];
+                self.state.recv(socket.into(), &mut slices[..room], meta)
+            });
+            let messages = match received {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    tracing::debug!(error = %e, "media socket read failed");
+                    break;
+                }
+            };
+            for (meta, buffer) in self.meta[..messages].iter().zip(self.buffers.iter()) {
+                // Without GRO the stride is the length: one datagram.
+                for datagram in buffer[..meta.len].chunks(meta.stride.max(1)) {
+                    each(meta.addr, datagram);
+                    read += 1;
+                }
+            }
+        }
+        read
+    }
 }
 
 /// Whether the kernel took UDP GSO sends so far; cleared for good by the first one it
@@ -219,6 +277,34 @@ mod tests {
         assert_eq!(segments(&queue(&[(1, 1000); 70])), 60, "at most GSO_BYTES");
         assert_eq!(segments(&queue(&[(1, 100); 70])), GSO_SEGMENTS);
         assert_eq!(segments(&[]), 0);
+    }
+
+    #[tokio::test]
+    async fn a_read_takes_what_has_arrived_in_order_with_each_sender_up_to_a_batch() {
+        let server = UdpSocket::from_std(bind("127.0.0.1:0".parse().unwrap()).unwrap()).unwrap();
+        let to = server.local_addr().unwrap();
+        let mut reader = Reader::new(&server).unwrap();
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut sent = Vec::new();
+        for i in 0..BATCH + 10 {
+            let (from, len) = if i % 3 == 0 { (&b, 160) } else { (&a, 1200) };
+            let data = vec![i as u8; len];
+            from.send_to(&data, to).await.unwrap();
+            sent.push((from.local_addr().unwrap(), data));
+        }
+        let mut got = Vec::new();
+        server.readable().await.unwrap();
+        let n = reader.read(&server, |from, d| got.push((from, d.to_vec())));
+        assert_eq!(n, BATCH, "one read stops at a batch");
+        while got.len() < sent.len() {
+            server.readable().await.unwrap();
+            reader.read(&server, |from, d| got.push((from, d.to_vec())));
+        }
+        assert_eq!(
+            got, sent,
+            "every datagram, whole, in order, with its sender"
+        );
     }
 
     #[tokio::test]

@@ -178,10 +178,10 @@ impl Net {
             for (from, data) in std::mem::take(&mut to_sfu) {
                 self.timed(|sfu| sfu.handle_datagram(from, &data, now));
             }
+            // No timer turn here: what was forwarded leaves with the batch (the SFU
+            // gives str0m's send queues the turn they ask for), which the media tests
+            // check by getting every packet.
             self.timed(|sfu| sfu.end_batch(now));
-            // As on the runner's next turn: str0m's send queue needs a timeout before
-            // the packets just written leave.
-            self.sfu_timeout();
             let out: Vec<(SocketAddr, Vec<u8>)> =
                 self.timed(|sfu| std::iter::from_fn(|| sfu.poll_transmit()).collect());
             for (to, data) in out {
