@@ -64,13 +64,8 @@ pub fn start(
     std::thread::Builder::new()
         .name("emedia-sfu".into())
         .spawn(move || {
-            runtime.block_on(run(
-                Sfu::new(candidate),
-                (socket, reader),
-                rx,
-                counter,
-                on_event,
-            ));
+            let sfu = Sfu::new(candidate);
+            runtime.block_on(run(sfu, socket, reader, rx, counter, on_event));
         })
         .map_err(|e| format!("cannot start the SFU's thread: {e}"))?;
     tracing::info!(%bound, %candidate, "SFU listening");
@@ -83,7 +78,8 @@ pub fn start(
 
 async fn run(
     mut sfu: Sfu,
-    (socket, mut reader): (UdpSocket, socket::Reader),
+    socket: UdpSocket,
+    mut reader: socket::Reader,
     mut commands: mpsc::UnboundedReceiver<MediaCommand>,
     peers: Arc<AtomicUsize>,
     on_event: impl Fn(MediaEvent),
